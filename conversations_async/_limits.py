@@ -1,0 +1,121 @@
+"""The rate-limit-aware semaphore: how many requests may be in flight, and how fast writes may go.
+
+Twilio enforces two kinds of limit (API-FACTS.md section 4):
+
+1. account concurrency, answered with HTTP 429 / code 20429;
+2. 30 writes per second per conversation (participant create/update/delete, conversation
+   update) and per service (conversation create/delete).
+
+The Session asks a :class:`Limiter` for a :class:`Slot` around each single send-and-read and tells
+the slot how it went. Anything that implements the protocol (an in-process limiter, or a shared
+one backed by Redis) can be passed as ``Session(limiter=...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+WriteKey = str
+"""Names one per-second write budget, e.g. ``"conversation:CH…"`` or ``"service:IS…"``."""
+
+DEFAULT_SERVICE_KEY = "service:default"
+
+
+def conversation_write_key(conversation: str, service: str | None = None) -> WriteKey:
+    """The write budget of one conversation (participant writes, conversation update)."""
+    return f"conversation:{service or 'default'}:{conversation}"
+
+
+def service_write_key(service: str | None) -> WriteKey:
+    """The write budget of one service (conversation create/delete)."""
+    return f"service:{service}" if service else DEFAULT_SERVICE_KEY
+
+
+@attrs.frozen(kw_only=True)
+class LimiterState:
+    """A snapshot of a limiter, for logs and metrics."""
+
+    permits: int
+    """How many requests may be in flight now (adaptive: shrinks on 429, grows back)."""
+    max_permits: int
+    in_flight: int
+    throttled: int
+    """How many 429 answers the limiter has been told about."""
+    wait_seconds: float
+    """Total time callers spent waiting for a permit or a write token."""
+    paused_for: float
+    """Seconds left of a ``Retry-After`` pause that holds every caller (0 when none)."""
+
+
+class Slot(Protocol):
+    """One permit, held around exactly one send-and-read."""
+
+    def succeeded(self) -> None:
+        """The request got an answer that was not a 429."""
+
+    def throttled(self, retry_after: float | None) -> None:
+        """The request was answered 429; ``retry_after`` is the server's pause, if any."""
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the Session needs from a limiter."""
+
+    def slot(self, write_key: WriteKey | None) -> AbstractAsyncContextManager[Slot]:
+        """Wait for a write token (when ``write_key`` is given) and a concurrency permit.
+
+        The permit is returned when the context exits, whatever happens, cancellation included.
+        """
+        ...
+
+    @property
+    def state(self) -> LimiterState: ...
+
+
+class _NullSlot:
+    def succeeded(self) -> None:
+        pass
+
+    def throttled(self, retry_after: float | None) -> None:
+        pass
+
+
+class ConcurrencyLimiter:
+    """A plain semaphore: at most ``max_permits`` requests in flight, nothing adaptive."""
+
+    def __init__(self, max_permits: int = 50) -> None:
+        if max_permits < 1:
+            raise ValueError("max_permits must be at least 1")
+        self._max = max_permits
+        self._semaphore: asyncio.Semaphore | None = None
+        self._in_flight = 0
+        self._throttled = 0
+
+    @contextlib.asynccontextmanager
+    async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
+        # Built lazily so the limiter can be made outside a running loop.
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._max)
+        async with self._semaphore:
+            self._in_flight += 1
+            try:
+                yield _NullSlot()
+            finally:
+                self._in_flight -= 1
+
+    @property
+    def state(self) -> LimiterState:
+        return LimiterState(
+            permits=self._max,
+            max_permits=self._max,
+            in_flight=self._in_flight,
+            throttled=self._throttled,
+            wait_seconds=0.0,
+            paused_for=0.0,
+        )
