@@ -1,0 +1,69 @@
+"""conversations_async: the async-first client for the Twilio Conversations REST API.
+
+::
+
+    import conversations_async as ca
+
+    async with ca.Session.from_env() as session:
+        conversation = await session.conversations.create(friendly_name="Support")
+        await session.participants.create(conversation.sid, identity="alice")
+"""
+
+from ._limits import ConcurrencyLimiter, Limiter, LimiterState
+from ._retry import RetryEvent, RetryPolicy
+from ._session import ServiceScope, Session, __version__
+from ._types import NOT_GIVEN
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ConversationsError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
+    SessionClosedError,
+)
+from .models import (
+    Conversation,
+    ConversationState,
+    ConversationTimers,
+    MessagingBinding,
+    Participant,
+)
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConcurrencyLimiter",
+    "ConflictError",
+    "Conversation",
+    "ConversationState",
+    "ConversationTimers",
+    "ConversationsError",
+    "InvalidArgumentError",
+    "Limiter",
+    "LimiterState",
+    "MessagingBinding",
+    "NotFoundError",
+    "Participant",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "RetryEvent",
+    "RetryPolicy",
+    "ServerError",
+    "ServiceScope",
+    "Session",
+    "SessionClosedError",
+    "__version__",
+]

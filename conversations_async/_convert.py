@@ -1,0 +1,144 @@
+"""The one cattrs converter: Twilio JSON -> frozen attrs records (and back, for tests and tools).
+
+All conversion rules live here, not on the records: ISO 8601 dates (``Z`` or ``+00:00``), the
+JSON-in-a-string ``attributes``, ``yarl.URL`` links, the open-ended ``messaging_binding`` and
+``timers`` objects, and state enums that accept values Twilio adds later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+from cattrs.preconf.json import make_converter
+
+from .errors import ResponseValidationError
+from .models import Conversation, ConversationTimers, MessagingBinding, Participant
+
+R = TypeVar("R")
+
+
+def parse_datetime(value: object) -> datetime:
+    """An aware datetime from Twilio's ISO 8601 text; a naive one is taken as UTC."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        # Python 3.11's fromisoformat reads both "…Z" and "…+00:00".
+        parsed = datetime.fromisoformat(value)
+    else:
+        raise TypeError(f"expected an ISO 8601 date-time string, got {type(value).__name__}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, as Twilio writes dates."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_attributes(value: object, _: object = None) -> Any:
+    """Twilio sends ``attributes`` as JSON text; give the parsed value (``None`` stays ``None``).
+
+    Text that is not JSON is kept as it came, so a record never fails over its metadata.
+    """
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+OpenRecord = TypeVar("OpenRecord", MessagingBinding, ConversationTimers)
+
+
+def _open_record_hook(cls: type[OpenRecord]) -> Callable[[object, object], OpenRecord]:
+    """Structure a record with an ``extra`` mapping that keeps every key it has no field for."""
+    known = {a.name for a in attrs.fields(cls)} - {"extra"}
+
+    def structure(value: object, _: object) -> OpenRecord:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        fields: dict[str, Any] = {k: v for k, v in value.items() if k in known}
+        for name in ("date_inactive", "date_closed"):
+            if fields.get(name) is not None:
+                fields[name] = parse_datetime(fields[name])
+        extra = {k: v for k, v in value.items() if k not in known}
+        return cls(**fields, extra=extra)
+
+    return structure
+
+
+def _unstructure_open_record(value: Any) -> dict[str, Any]:
+    data = {a.name: getattr(value, a.name) for a in attrs.fields(type(value)) if a.name != "extra"}
+    data = {k: format_datetime(v) if isinstance(v, datetime) else v for k, v in data.items()}
+    return {**{k: v for k, v in data.items() if v is not None}, **value.extra}
+
+
+def _strict_str(value: object, _: object) -> str:
+    # cattrs' default would turn None or 42 into "None" / "42" and hide a broken body.
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def configure_scalars(converter: cattrs.Converter) -> None:
+    """Strict strings, dates, URLs."""
+    from yarl import URL
+
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
+    converter.register_unstructure_hook(datetime, format_datetime)
+    converter.register_structure_hook(
+        URL, lambda v, _: URL(v) if isinstance(v, URL) else URL(str(v))
+    )
+    converter.register_unstructure_hook(URL, str)
+
+
+def configure_records(converter: cattrs.Converter) -> None:
+    """Participant, Conversation and their open-ended sub-objects."""
+    converter.register_structure_hook(MessagingBinding, _open_record_hook(MessagingBinding))
+    converter.register_structure_hook(ConversationTimers, _open_record_hook(ConversationTimers))
+    converter.register_unstructure_hook(MessagingBinding, _unstructure_open_record)
+    converter.register_unstructure_hook(ConversationTimers, _unstructure_open_record)
+    for record in (Participant, Conversation):
+        converter.register_structure_hook(
+            record,
+            make_dict_structure_fn(
+                record,
+                converter,
+                attributes=override(struct_hook=parse_attributes),
+            ),
+        )
+
+
+def make_twilio_converter() -> cattrs.Converter:
+    """A converter configured with every rule above."""
+    converter = make_converter()
+    configure_scalars(converter)
+    configure_records(converter)
+    return converter
+
+
+converter: Final = make_twilio_converter()
+
+
+def structure(data: Any, cls: type[R]) -> R:
+    """Structure ``data`` into ``cls``, raising :class:`ResponseValidationError` with the body."""
+    try:
+        return converter.structure(data, cls)
+    except Exception as exc:  # cattrs raises several kinds; all mean "this body is not a cls"
+        errors = (
+            cattrs.transform_error(exc)
+            if isinstance(exc, cattrs.BaseValidationError)
+            else [str(exc)]
+        )
+        # Serialised only here, so the hot path never pays for it.
+        body = json.dumps(data, default=str)
+        raise ResponseValidationError(
+            f"the response could not be read as a {cls.__name__}", body=body, errors=errors
+        ) from exc

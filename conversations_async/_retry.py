@@ -1,0 +1,93 @@
+"""When to send a request again, and how long to wait first. Pure: no I/O, no sleeping.
+
+Twilio never processes a request it answered 429, and a connection that was never made cannot
+have reached it, so both are retried for every method. A 5xx, a timeout or a connection cut
+after sending may have been applied: those are retried only for GET and DELETE, unless the
+caller opts in with ``retry_ambiguous_writes`` (``create_many`` instead reads back to check).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .errors import APIConnectionError, APIStatusError, ConversationsError, RateLimitError
+
+if TYPE_CHECKING:
+    from ._sansio import Request
+
+
+@attrs.frozen(kw_only=True)
+class RetryEvent:
+    """What the ``on_retry`` hook is told before each wait."""
+
+    error: ConversationsError
+    method: str
+    url: str
+    attempt: int
+    """The attempt that just failed (1 for the first try)."""
+    wait: float
+    """The seconds about to be slept (after the hook, if it changed them)."""
+
+
+RetryHook = Callable[[RetryEvent], float | None]
+"""Called before each retry; return a float to wait that long instead, or None."""
+
+
+def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0")
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a Session retries. ``RetryPolicy(attempts=1)`` turns retries off.
+
+    Waits follow ``Retry-After`` when the server sends it (capped at ``retry_after_cap``),
+    otherwise exponential backoff from ``initial`` doubling up to ``max_wait``, with full jitter
+    (a uniform random wait between 0 and the backoff) so that many clients do not retry in step.
+    No retry is started that would end after ``deadline`` seconds from the first try.
+    """
+
+    attempts: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    """Total tries, the first one included."""
+    initial: float = attrs.field(default=0.5, validator=_positive)
+    max_wait: float = attrs.field(default=8.0, validator=_positive)
+    jitter: bool = True
+    deadline: float = attrs.field(default=45.0, validator=_positive)
+    retry_after_cap: float = attrs.field(default=60.0, validator=_positive)
+    retry_ambiguous_writes: bool = False
+    """Also resend POSTs after a 5xx, timeout or disconnect. Off: a create may already be done."""
+    on_retry: RetryHook | None = attrs.field(default=None, eq=False)
+
+    def should_retry(self, error: ConversationsError, request: Request) -> bool:
+        """Whether ``error`` on ``request`` is worth another try (ignoring attempts and time)."""
+        if isinstance(error, RateLimitError):
+            return True
+        if isinstance(error, APIConnectionError):
+            if not error.sent:
+                return True
+            return request.idempotent or self.retry_ambiguous_writes
+        if isinstance(error, APIStatusError) and error.status >= 500:
+            return request.idempotent or self.retry_ambiguous_writes
+        return False
+
+    def compute_wait(
+        self,
+        attempt: int,
+        retry_after: float | None = None,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.retry_after_cap)
+        backoff = min(self.max_wait, self.initial * 2.0 ** (attempt - 1))
+        return backoff * rand() if self.jitter else backoff
+
+
+DEFAULT_RETRY = RetryPolicy()
+NO_RETRY = RetryPolicy(attempts=1)

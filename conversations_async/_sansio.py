@@ -1,0 +1,402 @@
+"""The pure core: what is sent and what came back. No I/O, no awaits.
+
+Resources call the ``*_request`` builders, which validate every argument (raising
+:class:`~conversations_async.errors.InvalidArgumentError` naming the field) and return a
+:class:`Request`. The Session sends it; :func:`decode_response` turns the answer into JSON or
+the matching typed error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+import attrs
+from yarl import URL
+
+from ._convert import format_datetime
+from ._types import JSON, NOT_GIVEN, NotGiven
+from .errors import APIStatusError, InvalidArgumentError, RateLimitError, error_class_for
+
+ROLE_SID: Final = re.compile(r"^RL[0-9a-fA-F]{32}$")
+CHAT_SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
+MESSAGING_SERVICE_SID: Final = re.compile(r"^MG[0-9a-fA-F]{32}$")
+CONVERSATION_SID: Final = re.compile(r"^CH[0-9a-fA-F]{32}$")
+PARTICIPANT_SID: Final = re.compile(r"^MB[0-9a-fA-F]{32}$")
+
+MAX_IDENTITY: Final = 256
+MAX_ADDRESS: Final = 256
+MAX_PARTICIPANT_ATTRIBUTES: Final = 4 * 1024
+MAX_CONVERSATION_ATTRIBUTES: Final = 16 * 1024
+WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
+
+FormItems = tuple[tuple[str, str], ...]
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One HTTP request, fully decided, not yet sent."""
+
+    method: str
+    path: tuple[str, ...] = ()
+    """Unencoded path segments below the service root, e.g. ``("v1", "Conversations", sid)``."""
+    url: URL | None = None
+    """An absolute URL to use as given (a ``next_page_url``); wins over ``path``."""
+    query: FormItems = ()
+    form: FormItems = ()
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    write_key: str | None = None
+    """The per-second write budget this request spends, or None for reads."""
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice is harmless (GET and DELETE, per Twilio's semantics)."""
+        return self.method in {"GET", "HEAD", "DELETE"}
+
+    def resolve(self, root: URL) -> URL:
+        """The absolute URL, with every path segment percent-encoded as exactly one segment."""
+        if self.url is not None:
+            return self.url
+        path = root.raw_path.rstrip("/") + "".join("/" + encode_segment(s) for s in self.path)
+        url = root.with_path(path, encoded=True)
+        return url.with_query(self.query) if self.query else url
+
+
+def encode_segment(segment: str) -> str:
+    """Percent-encode a SID, identity or unique name so it can never leave its path segment."""
+    encoded = quote(segment, safe="")
+    # "." and ".." would be collapsed by URL normalisation; encode their dots too.
+    return encoded.replace(".", "%2E") if set(segment) == {"."} else encoded
+
+
+# -- form encoding ---------------------------------------------------------------------------
+
+
+def encode_value(value: object) -> str:
+    """One form value: booleans as ``true``/``false``, datetimes as ISO 8601 UTC."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    return str(value)
+
+
+def encode_form(fields: Iterable[tuple[str, object]]) -> FormItems:
+    """Twilio form items in order; ``NOT_GIVEN`` is dropped, a list repeats its key."""
+    items: list[tuple[str, str]] = []
+    for key, value in fields:
+        if value is NOT_GIVEN:
+            continue
+        if isinstance(value, list | tuple):
+            items.extend((key, encode_value(v)) for v in value)
+        else:
+            items.append((key, encode_value(value)))
+    return tuple(items)
+
+
+# -- argument checks (each names the offending field) ----------------------------------------
+
+
+def check_text(field: str, value: str | NotGiven, *, max_length: int | None = None) -> None:
+    if value is NOT_GIVEN:
+        return
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+    if max_length is not None and len(value) > max_length:
+        raise InvalidArgumentError(field, f"is {len(value)} characters; at most {max_length}")
+
+
+def check_pattern(field: str, value: str | NotGiven, pattern: re.Pattern[str]) -> None:
+    if value is NOT_GIVEN:
+        return
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidArgumentError(field, f"{value!r} does not match {pattern.pattern}")
+
+
+def check_path_value(field: str, value: str) -> str:
+    """A SID, identity or unique name used in a path: a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise InvalidArgumentError(field, "must be a non-empty string")
+    return value
+
+
+def check_datetime(field: str, value: datetime | NotGiven) -> datetime | NotGiven:
+    """Datetimes must be timezone-aware: a naive one is ambiguous and is rejected."""
+    if value is NOT_GIVEN:
+        return value
+    if not isinstance(value, datetime):
+        raise InvalidArgumentError(field, f"must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidArgumentError(
+            field, "is a naive datetime; pass an aware one, e.g. datetime.now(timezone.utc)"
+        )
+    return value
+
+
+def check_bool(field: str, value: bool | NotGiven) -> None:
+    if value is not NOT_GIVEN and not isinstance(value, bool):
+        raise InvalidArgumentError(field, f"must be True or False, not {value!r}")
+
+
+def encode_attributes(field: str, value: JSON | NotGiven, *, max_bytes: int) -> str | NotGiven:
+    """Serialise attributes: a string must already be JSON; anything else is dumped as JSON."""
+    if value is NOT_GIVEN:
+        return value
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(field, f"is a string but not valid JSON ({exc})") from None
+        text = value
+    else:
+        try:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentError(field, f"cannot be serialised as JSON ({exc})") from None
+    size = len(text.encode())
+    if size > max_bytes:
+        raise InvalidArgumentError(field, f"is {size} bytes as JSON; at most {max_bytes}")
+    return text
+
+
+def webhook_headers(webhook_enabled: bool | NotGiven) -> dict[str, str]:
+    check_bool("webhook_enabled", webhook_enabled)
+    if webhook_enabled is NOT_GIVEN:
+        return {}
+    return {WEBHOOK_HEADER: encode_value(webhook_enabled)}
+
+
+# -- paths ------------------------------------------------------------------------------------
+
+
+def scope_path(service: str | None) -> tuple[str, ...]:
+    """``/v1`` or ``/v1/Services/{ChatServiceSid}``."""
+    if service is None:
+        return ("v1",)
+    check_pattern("chat_service_sid", service, CHAT_SERVICE_SID)
+    return ("v1", "Services", service)
+
+
+def conversations_path(service: str | None, conversation: str | None = None) -> tuple[str, ...]:
+    path = (*scope_path(service), "Conversations")
+    if conversation is None:
+        return path
+    return (*path, check_path_value("conversation", conversation))
+
+
+def participants_path(
+    service: str | None, conversation: str, participant: str | None = None
+) -> tuple[str, ...]:
+    path = (*conversations_path(service, conversation), "Participants")
+    if participant is None:
+        return path
+    return (*path, check_path_value("participant", participant))
+
+
+# -- participant create ------------------------------------------------------------------------
+
+
+def participant_create_request(
+    conversation: str,
+    *,
+    service: str | None = None,
+    identity: str | NotGiven = NOT_GIVEN,
+    messaging_binding_address: str | NotGiven = NOT_GIVEN,
+    messaging_binding_proxy_address: str | NotGiven = NOT_GIVEN,
+    messaging_binding_projected_address: str | NotGiven = NOT_GIVEN,
+    attributes: JSON | NotGiven = NOT_GIVEN,
+    role_sid: str | NotGiven = NOT_GIVEN,
+    date_created: datetime | NotGiven = NOT_GIVEN,
+    date_updated: datetime | NotGiven = NOT_GIVEN,
+    webhook_enabled: bool | NotGiven = NOT_GIVEN,
+) -> Request:
+    """POST /v1/[Services/{IS}/]Conversations/{conversation}/Participants."""
+    from ._limits import conversation_write_key
+
+    path = participants_path(service, conversation)
+    check_text("identity", identity, max_length=MAX_IDENTITY)
+    for name, address in (
+        ("messaging_binding_address", messaging_binding_address),
+        ("messaging_binding_proxy_address", messaging_binding_proxy_address),
+        ("messaging_binding_projected_address", messaging_binding_projected_address),
+    ):
+        check_text(name, address, max_length=MAX_ADDRESS)
+    check_participant_kind(
+        identity=identity,
+        address=messaging_binding_address,
+        proxy_address=messaging_binding_proxy_address,
+        projected_address=messaging_binding_projected_address,
+    )
+    check_pattern("role_sid", role_sid, ROLE_SID)
+    form = encode_form(
+        [
+            ("Identity", identity),
+            ("MessagingBinding.Address", messaging_binding_address),
+            ("MessagingBinding.ProxyAddress", messaging_binding_proxy_address),
+            ("MessagingBinding.ProjectedAddress", messaging_binding_projected_address),
+            (
+                "Attributes",
+                encode_attributes("attributes", attributes, max_bytes=MAX_PARTICIPANT_ATTRIBUTES),
+            ),
+            ("RoleSid", role_sid),
+            ("DateCreated", check_datetime("date_created", date_created)),
+            ("DateUpdated", check_datetime("date_updated", date_updated)),
+        ]
+    )
+    return Request(
+        method="POST",
+        path=path,
+        form=form,
+        headers=webhook_headers(webhook_enabled),
+        write_key=conversation_write_key(conversation, service),
+    )
+
+
+def check_participant_kind(
+    *,
+    identity: str | NotGiven,
+    address: str | NotGiven,
+    proxy_address: str | NotGiven,
+    projected_address: str | NotGiven,
+) -> None:
+    """The combinations Twilio accepts (API-FACTS.md 1.2, the spec's create examples).
+
+    - chat: ``identity`` (optionally with ``projected_address`` for Group MMS);
+    - SMS/WhatsApp/RCS: ``address`` with ``proxy_address``;
+    - Group MMS SMS member: ``address`` alone.
+    A proxy address needs an address (Twilio 50411) and must differ from it (50409); a
+    projected address belongs to a chat participant, so it needs an identity.
+    """
+    if not identity and not address:
+        raise InvalidArgumentError(
+            "identity",
+            "a participant needs an identity (chat) or a messaging_binding_address (SMS/WhatsApp)",
+        )
+    if proxy_address and not address:
+        raise InvalidArgumentError(
+            "messaging_binding_address", "is required with messaging_binding_proxy_address"
+        )
+    if address and proxy_address and address == proxy_address:
+        raise InvalidArgumentError(
+            "messaging_binding_proxy_address", "must differ from messaging_binding_address"
+        )
+    if projected_address and not identity:
+        raise InvalidArgumentError(
+            "identity", "is required with messaging_binding_projected_address (Group MMS)"
+        )
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (relative to ``now``, a Unix time)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        import time
+
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN or infinite
+        return None
+    return max(0.0, seconds)
+
+
+def decode_body(body: bytes) -> JSON:
+    """The body as JSON, or ``None`` when empty (a 204)."""
+    if not body.strip():
+        return None
+    return json.loads(body)
+
+
+def decode_response(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str = "",
+    url: str = "",
+) -> JSON:
+    """JSON of a 2xx answer; otherwise raise the typed error for the status and Twilio code."""
+    if 200 <= status < 300:
+        try:
+            return decode_body(body)
+        except ValueError as exc:
+            from .errors import ResponseValidationError
+
+            raise ResponseValidationError(
+                f"HTTP {status} answer is not JSON", body=body, errors=[str(exc)]
+            ) from exc
+    raise status_error(status, headers, body, method=method, url=url)
+
+
+def status_error(
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    method: str = "",
+    url: str = "",
+) -> APIStatusError:
+    """The typed error for a non-2xx answer, from Twilio's JSON error body when there is one."""
+    payload: Any
+    try:
+        payload = json.loads(body) if body else None
+    except ValueError:
+        payload = None
+    code: int | None = None
+    more_info: str | None = None
+    details: JSON = None
+    if isinstance(payload, dict):
+        raw_code = payload.get("code")
+        code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+        message = str(payload.get("message") or payload.get("detail") or f"HTTP {status}")
+        more_info = payload.get("more_info") if isinstance(payload.get("more_info"), str) else None
+        details = payload.get("details")
+        raw: JSON = payload
+    else:
+        # A proxy's HTML page or plain text: keep a short excerpt, never the whole page.
+        text = body.decode("utf-8", "replace").strip()
+        excerpt = " ".join(text.split())[:200]
+        message = f"non-JSON error body: {excerpt}" if excerpt else "empty error body"
+        raw = text
+    cls = error_class_for(status)
+    common: dict[str, Any] = {
+        "status": status,
+        "code": code,
+        "message": message,
+        "more_info": more_info,
+        "details": details,
+        "headers": headers,
+        "body": raw,
+        "method": method,
+        "url": url,
+    }
+    if cls is RateLimitError:
+        return RateLimitError(retry_after=parse_retry_after(headers.get("Retry-After")), **common)
+    return cls(**common)
+
+
+def item_key(payload: JSON, default: str) -> Sequence[JSON]:
+    """The items of a list page: the array named by ``meta.key`` (falling back to ``default``)."""
+    if not isinstance(payload, dict):
+        return []
+    meta = payload.get("meta")
+    key = meta.get("key") if isinstance(meta, dict) else None
+    items = payload.get(key or default)
+    return items if isinstance(items, list) else []

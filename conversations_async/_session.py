@@ -1,0 +1,421 @@
+"""The Session: owns (or borrows) the aiohttp pool and runs every request through one loop.
+
+Each attempt is: take a limiter slot -> send and read the whole body -> give the slot back ->
+decide. A retry sleeps *outside* the limiter, so a backoff never holds a permit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
+from types import TracebackType
+from typing import TYPE_CHECKING, Final, Self
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from ._limits import ConcurrencyLimiter, Limiter
+from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
+from ._sansio import Request, decode_response, status_error
+from ._types import JSON
+from .errors import (
+    APIConnectionError,
+    APITimeoutError,
+    ConversationsError,
+    InvalidArgumentError,
+    RateLimitError,
+    SessionClosedError,
+)
+
+if TYPE_CHECKING:
+    from .resources.conversations import Conversations
+    from .resources.participants import Participants
+
+logger = logging.getLogger("conversations_async")
+
+DEFAULT_BASE_URL: Final = "https://conversations.twilio.com"
+DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, connect=10)
+DEFAULT_MAX_CONCURRENCY: Final = 50
+
+try:
+    __version__ = version("conversations-async")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def user_agent() -> str:
+    """``conversations-async/X (Linux x86_64) Python/3.11.7 aiohttp/3.x``, like Twilio's SDKs."""
+    python = ".".join(map(str, sys.version_info[:3]))
+    return (
+        f"conversations-async/{__version__} ({platform.system()} {platform.machine()}) "
+        f"Python/{python} aiohttp/{aiohttp.__version__}"
+    )
+
+
+def twilio_host(edge: str | None, region: str | None) -> str:
+    """Twilio's host name for an edge and region (an edge alone implies region ``us1``)."""
+    if edge:
+        return f"conversations.{edge}.{region or 'us1'}.twilio.com"
+    if region:
+        return f"conversations.{region}.twilio.com"
+    return "conversations.twilio.com"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str | URL) -> URL:
+    url = URL(str(base_url))
+    if not url.absolute or url.scheme not in {"http", "https"}:
+        raise InvalidArgumentError("base_url", f"must be an absolute http(s) URL, got {str(url)!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise InvalidArgumentError(
+            "base_url", "plain http:// is only allowed for loopback hosts; use https://"
+        )
+    if url.query_string or url.fragment or url.user or url.password:
+        raise InvalidArgumentError(
+            "base_url", "must be a service root, without query or credentials"
+        )
+    return url
+
+
+class _Secret:
+    """Holds a credential so that no repr, log line or traceback shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+class Session:
+    """An async session with Twilio Conversations: open one per process, share it everywhere.
+
+    ::
+
+        async with Session(account_sid="AC…", auth_token="…") as session:
+            participant = await session.participants.create("CH…", identity="alice")
+
+    Credentials are an Account SID with its Auth Token, or an API key pair (``api_key`` +
+    ``api_secret``, recommended by Twilio) with the ``account_sid``. The Session builds its
+    aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
+    only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        base_url: str | URL | None = None,
+        edge: str | None = None,
+        region: str | None = None,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        limiter: Limiter | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        if api_key is not None or api_secret is not None:
+            if not api_key or not api_secret:
+                raise InvalidArgumentError("api_key", "api_key and api_secret go together")
+            username, password = api_key, api_secret
+        elif account_sid and auth_token:
+            username, password = account_sid, auth_token
+        else:
+            raise InvalidArgumentError(
+                "account_sid", "give account_sid with auth_token, or api_key with api_secret"
+            )
+        if base_url is not None and (edge or region):
+            raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise InvalidArgumentError("max_concurrency", "must be a positive integer")
+        self.account_sid = account_sid
+        self._username = username
+        self._password = _Secret(password)
+        self.base_url: URL = _check_base_url(base_url or f"https://{twilio_host(edge, region)}")
+        if isinstance(timeout, int | float):
+            timeout = aiohttp.ClientTimeout(total=float(timeout), connect=min(10.0, float(timeout)))
+        self.timeout: aiohttp.ClientTimeout = timeout
+        self.max_concurrency = max_concurrency
+        self.retry = retry
+        self.limiter: Limiter = limiter or ConcurrencyLimiter(max_concurrency)
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._http = http_session
+        self._owns_http = http_session is None
+        self._closed = False
+        self._entered = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._headers = CIMultiDict(
+            {
+                "User-Agent": user_agent(),
+                "Accept": "application/json",
+                "Authorization": aiohttp.BasicAuth(username, password).encode(),
+            }
+        )
+        self.stats = SessionStats()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: object) -> Session:
+        """A Session from ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN`` or
+        ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``)."""
+        env = os.environ if environ is None else environ
+        options: dict[str, object] = {
+            "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
+            "edge": env.get("TWILIO_EDGE") or None,
+            "region": env.get("TWILIO_REGION") or None,
+        }
+        if env.get("TWILIO_API_KEY"):
+            options["api_key"] = env.get("TWILIO_API_KEY")
+            options["api_secret"] = env.get("TWILIO_API_SECRET")
+        else:
+            options["auth_token"] = env.get("TWILIO_AUTH_TOKEN")
+        options.update(kwargs)
+        if options.get("base_url") is not None:
+            options["edge"] = options["region"] = None
+        return cls(**options)  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Session account_sid={self.account_sid!r} base_url={str(self.base_url)!r} {state}>"
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._closed:
+            raise SessionClosedError("this Session is closed; create a new one")
+        if self._entered:
+            raise RuntimeError("this Session is already entered; use one `async with` at a time")
+        self._entered = True
+        self._ensure_http()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the pool if this Session built it. Idempotent; a borrowed pool stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        http, self._http = self._http, None
+        if http is not None and self._owns_http:
+            await http.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _ensure_http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise SessionClosedError("this Session is closed; create a new one")
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise RuntimeError("a Session belongs to the event loop it was first used in")
+        if self._http is None:
+            connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
+            self._http = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, raise_for_status=False
+            )
+        return self._http
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if self._owns_http and self._http is not None and not self._closed:
+            _warn(
+                f"{self!r} was never closed; use `async with Session(...)` or `await aclose()`",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
+
+    # -- resources --------------------------------------------------------------------------
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        """Conversations of the account's default service."""
+        from .resources.conversations import Conversations
+
+        return Conversations(self)
+
+    @cached_property
+    def participants(self) -> Participants:
+        """Participants of conversations in the account's default service."""
+        from .resources.participants import Participants
+
+        return Participants(self)
+
+    def service(self, chat_service_sid: str) -> ServiceScope:
+        """The same resources under ``/v1/Services/{chat_service_sid}/…``."""
+        return ServiceScope(self, chat_service_sid)
+
+    # -- the request loop -------------------------------------------------------------------
+
+    async def request(self, request: Request) -> JSON:
+        """Send ``request`` with limiting and retries; the decoded JSON of a 2xx answer.
+
+        Raises the typed errors of :mod:`conversations_async.errors`; never an aiohttp one.
+        """
+        http = self._ensure_http()
+        url = request.resolve(self.base_url)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                status, headers, body = await self._send_once(http, request, url)
+                return decode_response(status, headers, body, method=request.method, url=str(url))
+            except SessionClosedError:
+                raise
+            except ConversationsError as error:
+                retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+                wait = self.retry.compute_wait(attempt, retry_after)
+                if (
+                    not self.retry.should_retry(error, request)
+                    or attempt >= self.retry.attempts
+                    or time.monotonic() - started + wait > self.retry.deadline
+                ):
+                    raise
+                wait = self._notify_retry(error, request, url, attempt, wait)
+            self.stats.retries += 1
+            logger.info(
+                "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
+            )
+            await self._sleep(wait)
+            http = self._ensure_http()
+
+    def _notify_retry(
+        self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float
+    ) -> float:
+        hook = self.retry.on_retry
+        if hook is None:
+            return wait
+        event = RetryEvent(
+            error=error, method=request.method, url=str(url), attempt=attempt, wait=wait
+        )
+        override = hook(event)
+        return wait if override is None else max(0.0, float(override))
+
+    async def _send_once(
+        self, http: aiohttp.ClientSession, request: Request, url: URL
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        headers = CIMultiDict(self._headers)
+        headers.update(request.headers)
+        data: list[tuple[str, str]] | None = None
+        if request.method in {"POST", "PUT", "PATCH"}:
+            data = list(request.form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.stats.requests += 1
+        async with self.limiter.slot(request.write_key) as slot:
+            try:
+                async with http.request(
+                    request.method, url, data=data, headers=headers, allow_redirects=False
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+                    response_headers = response.headers
+            except aiohttp.ConnectionTimeoutError as exc:
+                raise self._connection_error(exc, request, url, sent=False) from None
+            except aiohttp.ClientConnectorError as exc:
+                raise self._connection_error(exc, request, url, sent=False) from None
+            except TimeoutError as exc:
+                raise self._connection_error(exc, request, url, sent=True) from None
+            except (aiohttp.ClientError, OSError) as exc:
+                if self._closed:
+                    raise SessionClosedError("the Session was closed during the request") from None
+                raise self._connection_error(exc, request, url, sent=True) from None
+            if status == 429:
+                self.stats.throttled += 1
+                error = status_error(
+                    status, response_headers, body, method=request.method, url=str(url)
+                )
+                assert isinstance(error, RateLimitError)
+                slot.throttled(error.retry_after)
+                raise error
+            slot.succeeded()
+        return status, response_headers, body
+
+    def _connection_error(
+        self, exc: BaseException, request: Request, url: URL, *, sent: bool
+    ) -> APIConnectionError:
+        # Only the exception's type and text: aiohttp objects may carry our request headers.
+        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
+        return cls(description, method=request.method, url=str(url), sent=sent)
+
+
+class SessionStats:
+    """Counters a Session keeps, for logs and summaries."""
+
+    __slots__ = ("requests", "retries", "throttled")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.retries = 0
+        self.throttled = 0
+
+    def __repr__(self) -> str:
+        return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"
+
+
+class ServiceScope:
+    """A Session's resources under one Conversation Service (``/v1/Services/IS…``)."""
+
+    def __init__(self, session: Session, chat_service_sid: str) -> None:
+        from ._sansio import CHAT_SERVICE_SID, check_pattern
+
+        check_pattern("chat_service_sid", chat_service_sid, CHAT_SERVICE_SID)
+        self.session = session
+        self.chat_service_sid = chat_service_sid
+
+    def __repr__(self) -> str:
+        return f"<ServiceScope {self.chat_service_sid}>"
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        from .resources.conversations import Conversations
+
+        return Conversations(self.session, service=self.chat_service_sid)
+
+    @cached_property
+    def participants(self) -> Participants:
+        from .resources.participants import Participants
+
+        return Participants(self.session, service=self.chat_service_sid)

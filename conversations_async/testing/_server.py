@@ -1,0 +1,457 @@
+"""The emulator: a real aiohttp server of Conversations v1 on loopback, with injectable faults."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import fnmatch
+import random
+import re
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, Self
+
+import attrs
+from aiohttp import web
+
+from ._store import JSONDict, Limits, Store, TwilioError
+
+if TYPE_CHECKING:
+    from .._session import Session
+
+DEFAULT_ACCOUNT_SID: Final = "AC" + "0" * 31 + "1"
+DEFAULT_AUTH_TOKEN: Final = "emulator-auth-token"
+SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@attrs.define(kw_only=True)
+class Faults:
+    """What goes wrong, and how often. Change the attributes at any time; ``seed`` makes it
+    reproducible (each fault draws from its own seeded random stream)."""
+
+    latency: float = 0.0
+    """Seconds added before every answer."""
+    max_in_flight: int | None = None
+    """More concurrent requests than this are answered 429 / 20429."""
+    retry_after: float | None = None
+    """``Retry-After`` seconds sent with the 429s of ``max_in_flight`` (none when None)."""
+    writes_per_second: float | None = None
+    """Writes allowed per conversation (participant create/update/delete, conversation update)
+    and per service (conversation create/delete) in any one-second window; more → 429."""
+    server_error_rate: float = 0.0
+    """Fraction of requests answered 500 before anything is done."""
+    server_error_after_commit_rate: float = 0.0
+    """Fraction of writes that are applied and then answered 500 (an ambiguous failure)."""
+    disconnect_after_commit_rate: float = 0.0
+    """Fraction of writes that are applied and then answered by cutting the connection."""
+    seed: int = 0
+
+
+@attrs.define(kw_only=True)
+class ScriptedFault:
+    method: str
+    path_glob: str
+    status: int
+    code: int
+    message: str
+    headers: Mapping[str, str]
+    times: int
+
+
+@attrs.define
+class Counters:
+    """What the emulator saw: readable by tests, resettable with :meth:`Emulator.reset_counters`."""
+
+    requests: int = 0
+    by_status: collections.Counter[int] = attrs.field(factory=collections.Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    throttled: int = 0
+    """429 answers, for any reason."""
+    disconnects: int = 0
+    server_errors: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class RecordedRequest:
+    """One request as the emulator received it (the Authorization header is never kept)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    form: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str]
+    username: str | None
+
+    @property
+    def form_dict(self) -> dict[str, str]:
+        return dict(self.form)
+
+
+class _WriteWindow:
+    """Writes accepted per key in the last second (a sliding window, as strict as can be)."""
+
+    def __init__(self) -> None:
+        self._times: dict[str, collections.deque[float]] = {}
+
+    def allow(self, key: str, limit: float, now: float) -> bool:
+        times = self._times.setdefault(key, collections.deque())
+        while times and now - times[0] >= 1.0:
+            times.popleft()
+        if len(times) >= limit:
+            return False
+        times.append(now)
+        return True
+
+
+class Emulator:
+    """A Conversations v1 server on loopback with Twilio's shapes, rules and error codes.
+
+    ::
+
+        async with Emulator() as emulator:
+            async with emulator.session() as session:
+                conversation = await session.conversations.create(friendly_name="test")
+
+    ``base_url`` is the service root to pass as ``Session(base_url=...)``. Credentials are
+    ``account_sid`` / ``auth_token`` (or any pair in ``api_keys``). ``faults`` injects latency,
+    a concurrency cap, write rate limits, 5xx answers and cut connections; ``counters`` and
+    ``requests`` show what arrived.
+    """
+
+    def __init__(
+        self,
+        *,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        auth_token: str = DEFAULT_AUTH_TOKEN,
+        api_keys: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        limits: Limits | None = None,
+        seed: int = 0,
+        keep_requests: int = 10_000,
+    ) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.api_keys = dict(api_keys or {})
+        self.host = host
+        self.port = port
+        self.faults = faults or Faults()
+        self.store = Store(account_sid=account_sid, seed=seed, limits=limits)
+        self.counters = Counters()
+        self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
+        self._scripted: list[ScriptedFault] = []
+        self._windows = _WriteWindow()
+        self._rng_error = random.Random(self.faults.seed)
+        self._rng_commit = random.Random(self.faults.seed + 1)
+        self._runner: web.AppRunner | None = None
+        self.app = self._make_app()
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self.base_url if self._runner else 'not started'}>"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        """Listen on ``host``:``port`` (a free port when 0)."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        site = web.SockSite(runner, sock, shutdown_timeout=0.5)
+        await site.start()
+        self.port = sock.getsockname()[1]
+        self._runner = runner
+        self.store.root = self.base_url
+        return self
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def session(self, **options: Any) -> Session:
+        """A :class:`~conversations_async.Session` pointed at this emulator with its credentials."""
+        from .._session import Session
+
+        options.setdefault("account_sid", self.account_sid)
+        if "api_key" not in options:
+            options.setdefault("auth_token", self.auth_token)
+        options.setdefault("base_url", self.base_url)
+        return Session(**options)
+
+    # -- test helpers -------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        path_glob: str,
+        *,
+        status: int = 429,
+        code: int | None = None,
+        message: str = "scripted failure",
+        headers: Mapping[str, str] | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests matching ``method`` and the path glob with an error."""
+        self._scripted.append(
+            ScriptedFault(
+                method=method.upper(),
+                path_glob=path_glob,
+                status=status,
+                code=code if code is not None else (20429 if status == 429 else status * 100),
+                message=message,
+                headers=dict(headers or {}),
+                times=times,
+            )
+        )
+
+    def reset_counters(self) -> None:
+        self.counters = Counters()
+        self.requests.clear()
+
+    @property
+    def participants_created(self) -> int:
+        return self.store.participants_created
+
+    # -- the app ------------------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        for prefix in ("/v1", "/v1/Services/{service}"):
+            conversations = f"{prefix}/Conversations"
+            app.router.add_post(conversations, self._create_conversation)
+            app.router.add_get(f"{conversations}/{{conversation}}", self._fetch_conversation)
+            participants = f"{conversations}/{{conversation}}/Participants"
+            app.router.add_post(participants, self._create_participant)
+            app.router.add_get(participants, self._list_participants)
+            app.router.add_get(f"{participants}/{{participant}}", self._fetch_participant)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        counters = self.counters
+        counters.requests += 1
+        counters.in_flight += 1
+        counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
+        try:
+            response = await self._answer(request, handler)
+        finally:
+            counters.in_flight -= 1
+        counters.by_status[response.status] += 1
+        if response.status == 429:
+            counters.throttled += 1
+        return response
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        form = tuple((k, str(v)) for k, v in (await request.post()).items())
+        username = self._authenticate(request)
+        self.requests.append(
+            RecordedRequest(
+                method=request.method,
+                path=request.raw_path.split("?", 1)[0],
+                query=tuple(request.query.items()),
+                form=form,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+                username=username,
+            )
+        )
+        faults = self.faults
+        try:
+            if username is None:
+                raise TwilioError(401, 20003, "Authenticate")
+            if faults.max_in_flight is not None and self.counters.in_flight > faults.max_in_flight:
+                return self._throttle(faults.retry_after)
+            scripted = self._take_scripted(request)
+            if scripted is not None:
+                return error_response(
+                    TwilioError(scripted.status, scripted.code, scripted.message), scripted.headers
+                )
+            if faults.latency:
+                await asyncio.sleep(faults.latency)
+            if faults.server_error_rate and self._rng_error.random() < faults.server_error_rate:
+                self.counters.server_errors += 1
+                raise TwilioError(500, 20500, "Internal Server Error")
+            service = request.match_info.get("service")
+            if service is not None and not SERVICE_SID.fullmatch(service):
+                raise TwilioError(
+                    404, 20404, f"The requested resource {request.path} was not found"
+                )
+            return await handler(request)
+        except TwilioError as error:
+            return error_response(error)
+
+    def _authenticate(self, request: web.Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return None
+        try:
+            username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        expected = self.auth_token if username == self.account_sid else self.api_keys.get(username)
+        return username if expected is not None and password == expected else None
+
+    def _take_scripted(self, request: web.Request) -> ScriptedFault | None:
+        for fault in self._scripted:
+            if fault.method == request.method and fnmatch.fnmatchcase(
+                request.path, fault.path_glob
+            ):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._scripted.remove(fault)
+                return fault
+        return None
+
+    def _throttle(self, retry_after: float | None) -> web.Response:
+        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
+        return error_response(TwilioError(429, 20429, "Too Many Requests"), headers)
+
+    def _spend_write(self, key: str) -> None:
+        """Enforce the per-second write budget of ``key`` (raises a 429 answer when spent)."""
+        limit = self.faults.writes_per_second
+        if limit is not None:
+            now = asyncio.get_running_loop().time()
+            if not self._windows.allow(key, limit, now):
+                raise TwilioError(429, 20429, "Too many requests: actions per second limit reached")
+
+    async def _committed(self, request: web.Request, body: JSONDict, status: int) -> web.Response:
+        """Answer a write that was applied, or fail it *after* it was applied, as faults say."""
+        faults = self.faults
+        roll = self._rng_commit.random()
+        if roll < faults.disconnect_after_commit_rate:
+            self.counters.disconnects += 1
+            transport = request.transport
+            if transport is not None:
+                transport.abort()
+            raise asyncio.CancelledError  # aiohttp drops a handler cancelled by a lost peer
+        if roll < faults.disconnect_after_commit_rate + faults.server_error_after_commit_rate:
+            self.counters.server_errors += 1
+            return error_response(TwilioError(500, 20500, "Internal Server Error"))
+        return web.json_response(body, status=status)
+
+    # -- handlers -----------------------------------------------------------------------------
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        form = await request.post()
+        self._spend_write(f"service:{service or 'default'}")
+        record = self.store.create_conversation(service, {k: str(v) for k, v in form.items()})
+        return await self._committed(request, record, 201)
+
+    async def _fetch_conversation(self, request: web.Request) -> web.Response:
+        entry = self.store.find_conversation(
+            request.match_info.get("service"), request.match_info["conversation"]
+        )
+        return web.json_response(entry.record)
+
+    async def _create_participant(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        conversation = request.match_info["conversation"]
+        form = await request.post()
+        entry = self.store.find_conversation(service, conversation, code=50350)
+        self._spend_write(f"conversation:{entry.record['sid']}")
+        record = self.store.create_participant(
+            service, conversation, {k: str(v) for k, v in form.items()}
+        )
+        return await self._committed(request, record, 201)
+
+    async def _fetch_participant(self, request: web.Request) -> web.Response:
+        _, record = self.store.find_participant(
+            request.match_info.get("service"),
+            request.match_info["conversation"],
+            request.match_info["participant"],
+        )
+        return web.json_response(record)
+
+    async def _list_participants(self, request: web.Request) -> web.Response:
+        items = self.store.participants_of(
+            request.match_info.get("service"), request.match_info["conversation"]
+        )
+        return web.json_response(page(request, items, "participants"))
+
+
+def error_response(error: TwilioError, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(error.body(), status=error.status, headers=headers)
+
+
+def page(request: web.Request, items: list[JSONDict], key: str) -> JSONDict:
+    """One page of ``items`` with Twilio's ``meta``: opaque cursor tokens, absolute URLs.
+
+    The token names the last SID of the previous page, so items added while a client pages
+    never shift what it has still to read.
+    """
+    query = request.query
+    try:
+        page_size = int(query.get("PageSize", "50"))
+        page_number = int(query.get("Page", "0"))
+    except ValueError:
+        raise TwilioError(400, 20001, "Invalid parameter PageSize or Page") from None
+    if not 1 <= page_size <= 100:
+        raise TwilioError(400, 20007, "Page size too large: PageSize must be between 1 and 100")
+    start = 0
+    token = query.get("PageToken")
+    if token is not None:
+        after = decode_token(token)
+        sids = [item["sid"] for item in items]
+        if after not in sids:
+            raise TwilioError(400, 21481, "Invalid PageToken")
+        start = sids.index(after) + 1
+    chunk = items[start : start + page_size]
+    base = str(request.url.with_query(None))
+
+    def link(number: int, token: str | None) -> str:
+        params = f"PageSize={page_size}&Page={number}"
+        return f"{base}?{params}&PageToken={token}" if token else f"{base}?{params}"
+
+    has_next = start + page_size < len(items)
+    next_url = link(page_number + 1, encode_token(chunk[-1]["sid"])) if has_next and chunk else None
+    previous_url = None
+    if start > 0:
+        previous_start = max(0, start - page_size)
+        previous_token = encode_token(items[previous_start - 1]["sid"]) if previous_start else None
+        previous_url = link(max(0, page_number - 1), previous_token)
+    return {
+        key: chunk,
+        "meta": {
+            "page": page_number,
+            "page_size": page_size,
+            "first_page_url": link(0, None),
+            "previous_page_url": previous_url,
+            "url": str(request.url),
+            "next_page_url": next_url,
+            "key": key,
+        },
+    }
+
+
+def encode_token(sid: str) -> str:
+    return "PT" + base64.urlsafe_b64encode(sid.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> str:
+    if not token.startswith("PT"):
+        raise TwilioError(400, 21481, "Invalid PageToken")
+    data = token[2:]
+    try:
+        return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise TwilioError(400, 21481, "Invalid PageToken") from None

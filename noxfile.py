@@ -1,0 +1,76 @@
+"""Developer tasks. ``python3 -m nox`` runs the default sessions: tests, lint, typing, docs."""
+
+from __future__ import annotations
+
+import shutil
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["tests", "lint", "typing", "docs"]
+nox.options.reuse_venv = "yes"
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+# Python 3.11 is the floor and what CI has; newer ones are added when this machine has them.
+EXTRA_PYTHONS = [v for v in ("3.12", "3.13") if shutil.which(f"python{v}")]
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
+    session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
+    session.install("-e", f".{extras}")
+
+
+def _pytest(session: nox.Session) -> None:
+    # Any non-zero exit fails the session, including pytest's 5 ("no tests collected"):
+    # a suite that runs nothing must never pass.
+    session.run("pytest", *session.posargs, env={"PYTHONDEVMODE": "1"})
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The test suite on Python 3.11, against the emulator on loopback."""
+    _install(session, "test", extras="[cli]")
+    _pytest(session)
+
+
+@nox.session(python=EXTRA_PYTHONS or ["3.12", "3.13"], default=False)
+def tests_newer(session: nox.Session) -> None:
+    """The test suite on newer Pythons found on this machine (not run by default)."""
+    _install(session, "test", extras="[cli]")
+    _pytest(session)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the package, tests, benchmarks and doc examples."""
+    _install(session, "typing", "test", extras="[cli]")
+    session.run("mypy", "--strict")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx site with warnings as errors, and run its doctests."""
+    _install(session, "docs", extras="[cli]")
+    shutil.rmtree("docs/_build", ignore_errors=True)
+    session.run(
+        "sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
+    session.run(
+        "sphinx-build", "-n", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest"
+    )
+
+
+@nox.session(python="3.11", default=False)
+def coverage(session: nox.Session) -> None:
+    """The tests with branch coverage."""
+    _install(session, "test", extras="[cli]")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs, env={"PYTHONDEVMODE": "1"})
+    session.run("coverage", "report", "--show-missing", "--fail-under=85")
