@@ -59,6 +59,7 @@ class ScriptedFault:
     message: str
     headers: Mapping[str, str]
     times: int
+    body: str | None = None
 
 
 @attrs.define
@@ -210,8 +211,11 @@ class Emulator:
         message: str = "scripted failure",
         headers: Mapping[str, str] | None = None,
         times: int = 1,
+        body: str | None = None,
     ) -> None:
-        """Answer the next ``times`` requests matching ``method`` and the path glob with an error."""
+        """Answer the next ``times`` requests matching ``method`` and the path glob with an error.
+
+        ``body`` replaces Twilio's JSON error body (e.g. a proxy's HTML page)."""
         self._scripted.append(
             ScriptedFault(
                 method=method.upper(),
@@ -221,6 +225,7 @@ class Emulator:
                 message=message,
                 headers=dict(headers or {}),
                 times=times,
+                body=body,
             )
         )
 
@@ -281,6 +286,13 @@ class Emulator:
             if faults.max_in_flight is not None and self.counters.in_flight > faults.max_in_flight:
                 return self._throttle(faults.retry_after)
             scripted = self._take_scripted(request)
+            if scripted is not None and scripted.body is not None:
+                return web.Response(
+                    status=scripted.status,
+                    text=scripted.body,
+                    content_type="text/html",
+                    headers=scripted.headers,
+                )
             if scripted is not None:
                 return error_response(
                     TwilioError(scripted.status, scripted.code, scripted.message), scripted.headers
