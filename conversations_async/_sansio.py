@@ -191,6 +191,7 @@ def conversations_path(service: str | None, conversation: str | None = None) -> 
 def participants_path(
     service: str | None, conversation: str, participant: str | None = None
 ) -> tuple[str, ...]:
+    conversation = check_path_value("conversation", conversation)
     path = (*conversations_path(service, conversation), "Participants")
     if participant is None:
         return path
@@ -271,14 +272,14 @@ def check_participant_kind(
     A proxy address needs an address (Twilio 50411) and must differ from it (50409); a
     projected address belongs to a chat participant, so it needs an identity.
     """
+    if proxy_address and not address:
+        raise InvalidArgumentError(
+            "messaging_binding_address", "is required with messaging_binding_proxy_address"
+        )
     if not identity and not address:
         raise InvalidArgumentError(
             "identity",
             "a participant needs an identity (chat) or a messaging_binding_address (SMS/WhatsApp)",
-        )
-    if proxy_address and not address:
-        raise InvalidArgumentError(
-            "messaging_binding_address", "is required with messaging_binding_proxy_address"
         )
     if address and proxy_address and address == proxy_address:
         raise InvalidArgumentError(

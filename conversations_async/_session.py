@@ -73,6 +73,18 @@ def twilio_host(edge: str | None, region: str | None) -> str:
     return "conversations.twilio.com"
 
 
+def basic_authorization(username: str, password: str) -> str:
+    """The ``Authorization`` header value for HTTP Basic auth."""
+    import base64
+
+    raw = f"{username}:{password}"
+    try:
+        encoded = raw.encode("latin1")
+    except UnicodeEncodeError:
+        encoded = raw.encode("utf-8")
+    return "Basic " + base64.b64encode(encoded).decode("ascii")
+
+
 def _is_loopback(host: str | None) -> bool:
     if host is None:
         return False
@@ -163,7 +175,8 @@ class Session:
             raise InvalidArgumentError("max_concurrency", "must be a positive integer")
         self.account_sid = account_sid
         self._username = username
-        self._password = _Secret(password)
+        # Kept only as the encoded header, behind _Secret: base64 of a token is the token.
+        self._authorization = _Secret(basic_authorization(username, password))
         self.base_url: URL = _check_base_url(base_url or f"https://{twilio_host(edge, region)}")
         if isinstance(timeout, int | float):
             timeout = aiohttp.ClientTimeout(total=float(timeout), connect=min(10.0, float(timeout)))
@@ -181,7 +194,6 @@ class Session:
             {
                 "User-Agent": user_agent(),
                 "Accept": "application/json",
-                "Authorization": aiohttp.BasicAuth(username, password).encode(),
             }
         )
         self.stats = SessionStats()
@@ -258,7 +270,9 @@ class Session:
         return self._http
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        if self._owns_http and self._http is not None and not self._closed:
+        # getattr: __init__ may have raised before these were set.
+        owns_open_pool = getattr(self, "_owns_http", False) and getattr(self, "_http", None)
+        if owns_open_pool and not self._closed:
             _warn(
                 f"{self!r} was never closed; use `async with Session(...)` or `await aclose()`",
                 ResourceWarning,
@@ -338,6 +352,7 @@ class Session:
     ) -> tuple[int, Mapping[str, str], bytes]:
         headers = CIMultiDict(self._headers)
         headers.update(request.headers)
+        headers["Authorization"] = self._authorization.reveal()
         data: list[tuple[str, str]] | None = None
         if request.method in {"POST", "PUT", "PATCH"}:
             data = list(request.form)

@@ -161,13 +161,19 @@ class Emulator:
         """Listen on ``host``:``port`` (a free port when 0)."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        site = web.SockSite(runner, sock, shutdown_timeout=0.5)
-        await site.start()
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self.port))
+            await web.SockSite(runner, sock).start()
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
         self.port = sock.getsockname()[1]
         self._runner = runner
         self.store.root = self.base_url
