@@ -859,7 +859,11 @@ class WebhookRouter:
             return await func(event)
 
         task = asyncio.create_task(call())
-        done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        except asyncio.CancelledError:  # the request itself was cancelled (client went away)
+            self._give_up(task, event)
+            raise
         if not done:
             logger.warning(
                 "%s handler %s did not finish within %.2f s: answered 200 (allow)%s",
@@ -868,11 +872,7 @@ class WebhookRouter:
                 self.timeout,
                 ", cancelled" if event.is_pre_action else ", still running",
             )
-            if event.is_pre_action:
-                task.cancel()
-            else:
-                self._background.add(task)
-                task.add_done_callback(self._background_done)
+            self._give_up(task, event)
             return web.json_response({})
         try:
             result = task.result()
@@ -880,6 +880,14 @@ class WebhookRouter:
             logger.exception("%s handler failed", event.event_type)
             return _json_error(500, "webhook handler failed")
         return _answer(event, result)
+
+    def _give_up(self, task: asyncio.Task[HandlerResult], event: WebhookEvent) -> None:
+        """No answer will use *task*: cancel a pre-action handler, let a post-action one finish."""
+        if event.is_pre_action:
+            task.cancel()
+        else:
+            self._background.add(task)
+            task.add_done_callback(self._background_done)
 
     def _background_done(self, task: asyncio.Task[HandlerResult]) -> None:
         self._background.discard(task)

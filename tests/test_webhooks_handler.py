@@ -298,6 +298,29 @@ async def test_post_action_timeout_keeps_running(aiohttp_client: ClientFactory) 
     await asyncio.wait_for(finished.wait(), 1)
 
 
+async def test_late_failure_of_post_action_handler_is_logged(
+    aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    router = WebhookRouter(TOKEN, timeout=0.05)
+    release = asyncio.Event()
+
+    @router.on(ParticipantAdded)
+    async def slow(event: ParticipantAdded) -> HandlerResult:
+        await release.wait()
+        raise RuntimeError("too late to matter")
+
+    app = web.Application()
+    router.add_to(app, PATH)
+    client = await aiohttp_client(app)
+    assert await post(client, PARTICIPANT_ADDED) == (200, {})
+    release.set()
+    for _ in range(100):
+        if "too late to matter" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "late webhook handler failed" in caplog.text
+
+
 async def test_background_handlers_are_cancelled_on_cleanup(
     aiohttp_client: ClientFactory,
 ) -> None:
