@@ -85,6 +85,13 @@ async def post(
         return response.status, json.loads(body) if body else None
 
 
+async def serve(router: WebhookRouter, aiohttp_client: ClientFactory) -> Client:
+    """A loopback test client for an app with *router* mounted on PATH."""
+    app = web.Application()
+    router.add_to(app, PATH)
+    return await aiohttp_client(app)
+
+
 @pytest.fixture
 def router() -> WebhookRouter:
     return WebhookRouter(TOKEN, timeout=1.0)
@@ -92,9 +99,7 @@ def router() -> WebhookRouter:
 
 @pytest.fixture
 async def client(router: WebhookRouter, aiohttp_client: ClientFactory) -> Client:
-    app = web.Application()
-    router.add_to(app, PATH)
-    return await aiohttp_client(app)
+    return await serve(router, aiohttp_client)
 
 
 # --- signatures -------------------------------------------------------------------------------
@@ -127,9 +132,7 @@ async def test_tampered_body_is_403(router: WebhookRouter, client: Client) -> No
 
 async def test_rotated_tokens(aiohttp_client: ClientFactory) -> None:
     router = WebhookRouter(["new-token", TOKEN])
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     assert (await post(client, PARTICIPANT_ADDED))[0] == 200
     assert (await post(client, PARTICIPANT_ADDED, token="new-token"))[0] == 200
     assert (await post(client, PARTICIPANT_ADDED, token="old-token"))[0] == 403
@@ -271,9 +274,7 @@ async def test_pre_action_timeout_allows_and_cancels(
             raise
         return Reject(403)
 
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     with caplog.at_level(logging.WARNING, logger="conversations_async.webhooks"):
         assert await post(client, MESSAGE_ADD) == (200, {})
     await asyncio.wait_for(cancelled.wait(), 1)
@@ -290,9 +291,7 @@ async def test_post_action_timeout_keeps_running(aiohttp_client: ClientFactory) 
         finished.set()
         return None
 
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     assert await post(client, PARTICIPANT_ADDED) == (200, {})
     release.set()
     await asyncio.wait_for(finished.wait(), 1)
@@ -309,9 +308,7 @@ async def test_late_failure_of_post_action_handler_is_logged(
         await release.wait()
         raise RuntimeError("too late to matter")
 
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     assert await post(client, PARTICIPANT_ADDED) == (200, {})
     release.set()
     for _ in range(100):
@@ -336,9 +333,7 @@ async def test_background_handlers_are_cancelled_on_cleanup(
             raise
         return None
 
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     assert await post(client, PARTICIPANT_ADDED) == (200, {})
     await client.close()
     assert cancelled.is_set()
@@ -354,9 +349,7 @@ async def test_exception_is_500_and_logged_without_token(
     async def broken(event: ParticipantEvent) -> HandlerResult:
         raise RuntimeError("database is down")
 
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     status, body = await post(client, event)
     assert status == 500
     assert "database" not in json.dumps(body)
@@ -410,9 +403,7 @@ PUBLIC_URL = "https://bot.example.com" + PATH
 @pytest.mark.parametrize("trust", [True, False])
 async def test_trusted_proxy_reconstruction(aiohttp_client: ClientFactory, trust: bool) -> None:
     router = WebhookRouter(TOKEN, trust_forwarded=trust)
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     status, _ = await post(client, PARTICIPANT_ADDED, signed_url=PUBLIC_URL, headers=FORWARDED)
     assert status == (200 if trust else 403)
     # A signature for the URL this server sees directly is only valid when not behind the proxy.
@@ -422,9 +413,7 @@ async def test_trusted_proxy_reconstruction(aiohttp_client: ClientFactory, trust
 
 async def test_default_port_of_forwarded_host(aiohttp_client: ClientFactory) -> None:
     router = WebhookRouter(TOKEN, trust_forwarded=True)
-    app = web.Application()
-    router.add_to(app, PATH)
-    client = await aiohttp_client(app)
+    client = await serve(router, aiohttp_client)
     signed = "https://bot.example.com:443" + PATH
     assert (await post(client, PARTICIPANT_ADDED, signed_url=signed, headers=FORWARDED))[0] == 200
 
