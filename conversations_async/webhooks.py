@@ -120,18 +120,13 @@ def _pairs(params: Params | None) -> Iterable[tuple[str, str]]:
     return params
 
 
-def _signing_payload(url: str, params: Params | None) -> bytes:
+def _params_text(params: Params | None) -> str:
     # Sort names case-sensitively; a repeated name contributes each *distinct* value once, in
     # sorted order, exactly as twilio-python's RequestValidator does.
     grouped: dict[str, set[str]] = {}
     for key, value in _pairs(params):
         grouped.setdefault(key, set()).add(value)
-    parts = [url]
-    for key in sorted(grouped):
-        for value in sorted(grouped[key]):
-            parts.append(key)
-            parts.append(value)
-    return "".join(parts).encode("utf-8")
+    return "".join(key + value for key in sorted(grouped) for value in sorted(grouped[key]))
 
 
 def _sign(key: bytes, payload: bytes) -> bytes:
@@ -145,7 +140,7 @@ def compute_signature(url: str, params: Params | None, auth_token: str) -> str:
     carries ``bodySHA256`` (see :func:`body_sha256`) with ``params=None``.
     """
     (key,) = _token_keys(auth_token)
-    return _sign(key, _signing_payload(url, params)).decode("ascii")
+    return _sign(key, (url + _params_text(params)).encode("utf-8")).decode("ascii")
 
 
 def body_sha256(body: bytes | str) -> str:
@@ -220,7 +215,8 @@ def validate_signature(
         params = None
     else:
         params = params_or_body
-    payloads = [_signing_payload(variant, params) for variant in _url_variants(url)]
+    suffix = _params_text(params)
+    payloads = [(variant + suffix).encode("utf-8") for variant in _url_variants(url)]
     # Evaluate every candidate: which token or URL form matched is not revealed by timing.
     results = [_compare(_sign(key, payload), signature) for key in keys for payload in payloads]
     return any(results)
