@@ -27,19 +27,20 @@ import logging
 import re
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, TypeAlias, TypeVar, overload
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import cattrs
-import cattrs.preconf.json
 from aiohttp import web
 from cattrs.gen import make_dict_structure_fn, override
 from yarl import URL
 
-from ._types import JSON  # noqa: TC001 (typing.get_type_hints resolves it at runtime)
+from ._convert import converter as _converter
+from ._convert import parse_attributes, parse_datetime
+from ._types import JSON  # typing.get_type_hints resolves it at runtime
 
 __all__ = [
     "EVENT_CLASSES",
@@ -554,16 +555,8 @@ def _form_to_data(params: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _parse_datetime(value: object, _: object = None) -> datetime | None:
-    """An aware datetime from ``…Z`` or ``…+00:00`` text (naive text is taken as UTC)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
-    else:
-        raise TypeError(f"expected an ISO 8601 date-time, got {type(value).__name__}")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    """An aware datetime; an empty form field means "not set"."""
+    return None if value is None or value == "" else parse_datetime(value)
 
 
 def _parse_int(value: object, _: object = None) -> int | None:
@@ -582,15 +575,8 @@ def _parse_required_int(value: object, type_: object = None) -> int:
 
 
 def _parse_attributes(value: object, _: object = None) -> JSON:
-    """Parsed JSON; text that is not JSON is kept as text, so metadata never fails an event."""
-    if isinstance(value, str):
-        if not value:
-            return None
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    """Parsed JSON as in the REST records; an empty form field means "not set"."""
+    return None if value == "" else parse_attributes(value)
 
 
 def _media_item(item: object) -> dict[str, Any]:
@@ -663,7 +649,7 @@ def configure_webhook_events(converter: cattrs.Converter) -> None:
     converter.register_structure_hook_factory(_is_event_class, factory)
 
 
-_converter = cattrs.preconf.json.make_converter()
+# The one converter of the library; these hooks apply only to the event classes.
 configure_webhook_events(_converter)
 
 

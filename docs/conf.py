@@ -31,9 +31,18 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 # and are listed as known instead of turning nitpicky mode off.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis)(\..*)?"),
+    (
+        r"py:.*",
+        r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis)(\..*)?",
+    ),
     (r"py:.*", r"(JSON|NotGiven|T|R|Sleep|WriteKey|RetryHook|FormItems|Self|OpenRecord|Handler)"),
     (r"py:.*", r"conversations_async\._.*"),
-    (r"py:class", r"(Any|Awaitable|Callable|Mapping|Sequence|Iterable|AsyncIterable|AsyncIterator|Iterator|Final|Literal|TypeVar|ClientTimeout|ClientSession|URL|timedelta|datetime|Request|web\..*)"),
-    (r"py:class", r"(int|str|float|bool|bytes|object|None|BaseException|Exception|ValueError|RuntimeError|TimeoutError|type)"),
+    (
+        r"py:class",
+        r"(Any|Awaitable|Callable|Mapping|Sequence|Iterable|AsyncIterable|AsyncIterator|Iterator|Final|Literal|TypeVar|ClientTimeout|ClientSession|URL|timedelta|datetime|Request|web\..*)",
+    ),
+    (
+        r"py:class",
+        r"(int|str|float|bool|bytes|object|None|BaseException|Exception|ValueError|RuntimeError|TimeoutError|type)",
+    ),
 ]

@@ -26,22 +26,38 @@ class Client:
         self.http = http
         self.emulator = emulator
         self.openapi = openapi
-        self.auth = {"Authorization": basic_authorization(emulator.account_sid, emulator.auth_token)}
+        self.auth = {
+            "Authorization": basic_authorization(emulator.account_sid, emulator.auth_token)
+        }
 
     async def call(
-        self, method: str, path_or_url: str, form: dict[str, str] | None = None, *, auth: bool = True
+        self,
+        method: str,
+        path_or_url: str,
+        form: dict[str, str] | None = None,
+        *,
+        auth: bool = True,
     ) -> tuple[int, Any]:
-        url = URL(path_or_url) if path_or_url.startswith("http") else URL(self.emulator.base_url + path_or_url, encoded=True)
-        async with self.http.request(method, url, data=form, headers=self.auth if auth else {}) as response:
+        url = (
+            URL(path_or_url)
+            if path_or_url.startswith("http")
+            else URL(self.emulator.base_url + path_or_url, encoded=True)
+        )
+        async with self.http.request(
+            method, url, data=form, headers=self.auth if auth else {}
+        ) as response:
             body = await response.read()
             status = response.status
         if 200 <= status < 300:
             self.validate(method, url, form, status, body)
         return status, json.loads(body) if body else None
 
-    def validate(self, method: str, url: URL, form: dict[str, str] | None, status: int, body: bytes) -> None:
-        from openapi_core.testing import MockRequest, MockResponse
+    def validate(
+        self, method: str, url: URL, form: dict[str, str] | None, status: int, body: bytes
+    ) -> None:
         from urllib.parse import urlencode
+
+        from openapi_core.testing import MockRequest, MockResponse
 
         request = MockRequest(
             "https://conversations.twilio.com",
@@ -51,7 +67,9 @@ class Client:
             data=urlencode(form or {}).encode(),
             content_type="application/x-www-form-urlencoded",
         )
-        self.openapi.validate_response(request, MockResponse(body, status_code=status, content_type="application/json"))
+        self.openapi.validate_response(
+            request, MockResponse(body, status_code=status, content_type="application/json")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +87,9 @@ async def client(emulator: Emulator, openapi: Any) -> AsyncIterator[Client]:
 
 async def test_answers_validate_against_the_official_spec(client: Client) -> None:
     status, conversation = await client.call(
-        "POST", "/v1/Conversations", {"FriendlyName": "spec", "UniqueName": "spec-check", "Attributes": '{"a":1}'}
+        "POST",
+        "/v1/Conversations",
+        {"FriendlyName": "spec", "UniqueName": "spec-check", "Attributes": '{"a":1}'},
     )
     assert status == 201
     sid = conversation["sid"]
@@ -78,7 +98,10 @@ async def test_answers_validate_against_the_official_spec(client: Client) -> Non
     participants = f"/v1/Conversations/{sid}/Participants"
     for form in (
         {"Identity": "alice", "Attributes": '{"role":"agent"}', "RoleSid": "RL" + "a" * 32},
-        {"MessagingBinding.Address": "+15558675310", "MessagingBinding.ProxyAddress": "+15017122661"},
+        {
+            "MessagingBinding.Address": "+15558675310",
+            "MessagingBinding.ProxyAddress": "+15017122661",
+        },
         {"Identity": "gmms", "MessagingBinding.ProjectedAddress": "+15017122661"},
         {"MessagingBinding.Address": "+15017122669", "DateCreated": "2020-07-01T22:18:37Z"},
     ):
@@ -92,11 +115,15 @@ async def test_answers_validate_against_the_official_spec(client: Client) -> Non
 
 async def test_service_scoped_answers_validate(client: Client) -> None:
     service = "IS" + "c" * 32
-    status, conversation = await client.call("POST", f"/v1/Services/{service}/Conversations", {"FriendlyName": "s"})
+    status, conversation = await client.call(
+        "POST", f"/v1/Services/{service}/Conversations", {"FriendlyName": "s"}
+    )
     assert status == 201
     assert conversation["chat_service_sid"] == service
     status, participant = await client.call(
-        "POST", f"/v1/Services/{service}/Conversations/{conversation['sid']}/Participants", {"Identity": "x"}
+        "POST",
+        f"/v1/Services/{service}/Conversations/{conversation['sid']}/Participants",
+        {"Identity": "x"},
     )
     assert status == 201
     assert participant["chat_service_sid"] == service
@@ -113,7 +140,9 @@ async def test_errors_are_twilio_shaped(client: Client) -> None:
         "more_info": "https://www.twilio.com/docs/errors/20404",
         "status": 404,
     }
-    status, body = await client.call("POST", "/v1/Conversations/CHmissing/Participants", {"Identity": "x"})
+    status, body = await client.call(
+        "POST", "/v1/Conversations/CHmissing/Participants", {"Identity": "x"}
+    )
     assert (status, body["code"]) == (404, 50350)
     status, body = await client.call("POST", "/v1/Conversations", {"FriendlyName": "x"}, auth=False)
     assert (status, body["code"], body["message"]) == (401, 20003, "Authenticate")
@@ -134,7 +163,9 @@ async def test_errors_are_twilio_shaped(client: Client) -> None:
 )
 async def test_spec_rules_give_twilio_400s(client: Client, form: dict[str, str], code: int) -> None:
     _, conversation = await client.call("POST", "/v1/Conversations", {})
-    status, body = await client.call("POST", f"/v1/Conversations/{conversation['sid']}/Participants", form)
+    status, body = await client.call(
+        "POST", f"/v1/Conversations/{conversation['sid']}/Participants", form
+    )
     assert (status, body["code"]) == (400, code)
     assert client.emulator.participants_created == 0
 
@@ -175,7 +206,9 @@ async def test_cursor_paging_with_absolute_next_page_urls(client: Client) -> Non
 
 async def test_concurrency_cap_answers_429_with_retry_after(client: Client) -> None:
     client.emulator.faults = Faults(max_in_flight=2, retry_after=3, latency=0.05)
-    answers = await asyncio.gather(*(client.call("POST", "/v1/Conversations", {}) for _ in range(6)))
+    answers = await asyncio.gather(
+        *(client.call("POST", "/v1/Conversations", {}) for _ in range(6))
+    )
     statuses = sorted(status for status, _ in answers)
     assert statuses.count(201) >= 2
     assert 429 in statuses
@@ -197,7 +230,12 @@ async def test_standalone_server_from_the_command_line(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "conversations_async.cli", "emulator", "--port", str(port),
+        sys.executable,
+        "-m",
+        "conversations_async.cli",
+        "emulator",
+        "--port",
+        str(port),
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONWARNINGS": "error"},
     )
@@ -207,7 +245,9 @@ async def test_standalone_server_from_the_command_line(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{port}" in line.decode()
         headers = {"Authorization": basic_authorization(DEFAULT_ACCOUNT_SID, "emulator-auth-token")}
         async with aiohttp.ClientSession() as http:
-            async with http.post(f"http://127.0.0.1:{port}/v1/Conversations", headers=headers) as response:
+            async with http.post(
+                f"http://127.0.0.1:{port}/v1/Conversations", headers=headers
+            ) as response:
                 assert response.status == 201
     finally:
         process.terminate()
