@@ -13,7 +13,6 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
-    "sphinx.ext.napoleon",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 exclude_patterns = ["_build", "examples"]
@@ -33,10 +32,14 @@ nitpicky = True
 nitpick_ignore_regex = [
     (
         r"py:.*",
-        r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis)(\..*)?",
+        r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis|hmac|hashlib|base64)(\..*)?",
     ),
-    (r"py:.*", r"(JSON|NotGiven|T|R|Sleep|WriteKey|RetryHook|FormItems|Self|OpenRecord|Handler)"),
-    (r"py:.*", r"conversations_async\._.*"),
+    # Type variables and aliases, which autodoc cannot link.
+    (
+        r"py:.*",
+        r"(conversations_async\.\w+\.)?(JSON|NotGiven|T|R|E|H|Sleep|WriteKey|RetryHook|FormItems|Self|OpenRecord|Handler|AuthTokens|Params|HandlerResult)",
+    ),
+    (r"py:.*", r"conversations_async\.(.*\.)?_.*"),
     (
         r"py:class",
         r"(Any|Awaitable|Callable|Mapping|Sequence|Iterable|AsyncIterable|AsyncIterator|Iterator|Final|Literal|TypeVar|ClientTimeout|ClientSession|URL|timedelta|datetime|Request|web\..*)",

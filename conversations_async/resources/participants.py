@@ -44,8 +44,8 @@ class Participants(Resource):
         answers.
 
         Retried on 429 and when the connection was never made. Not resent after a 5xx, timeout or
-        disconnect, because the participant may already exist: use
-        :meth:`create_many`, which reads back before creating again.
+        disconnect, because the participant may already exist: a bulk job should use
+        ``create_many``, which reads back before creating again.
         """
         request = participant_create_request(
             conversation,

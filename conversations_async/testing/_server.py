@@ -64,7 +64,7 @@ class ScriptedFault:
 
 @attrs.define
 class Counters:
-    """What the emulator saw: readable by tests, resettable with :meth:`Emulator.reset_counters`."""
+    """What the emulator saw: readable by tests, resettable with :meth:`conversations_async.testing.Emulator.reset_counters`."""
 
     requests: int = 0
     by_status: collections.Counter[int] = attrs.field(factory=collections.Counter)
@@ -236,11 +236,13 @@ class Emulator:
         )
 
     def reset_counters(self) -> None:
+        """Start counting afresh (counters and the request log); the state is kept."""
         self.counters = Counters()
         self.requests.clear()
 
     @property
     def participants_created(self) -> int:
+        """Participants created since the emulator started."""
         return self.store.participants_created
 
     # -- the app ------------------------------------------------------------------------------
