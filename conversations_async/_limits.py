@@ -365,8 +365,8 @@ class AdaptiveLimiter:
                 fut.set_result(True)
 
     def _requeue_all(self) -> None:
-        # A pause began: queued callers go back to sleep it out, so none is left queued with
-        # nobody to wake it when the pause ends.
+        # A pause began: queued callers go and sleep it out now, rather than each being granted a
+        # permit during the pause only to hand it back.
         while self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
