@@ -504,6 +504,20 @@ def test_permit_queueing_cannot_bunch_writes_up() -> None:
     run_virtual(main)
 
 
+def test_writes_do_not_bunch_up_after_a_pause() -> None:
+    async def main() -> None:
+        limiter = AdaptiveLimiter(writes_per_second=10, rate_margin=1.0)
+        log: list[tuple[str | None, float]] = []
+        writers = [asyncio.create_task(write(limiter, "k", log)) for _ in range(5)]
+        await asyncio.sleep(0.15)  # writes went out at 0 and 0.1
+        async with limiter.slot(None) as slot:
+            slot.throttled(1.0)
+        await asyncio.gather(*writers)
+        assert [t for _, t in log] == pytest.approx([0, 0.1, 1.15, 1.25, 1.35])
+
+    run_virtual(main)
+
+
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     """The most events in any closed interval of ``window`` seconds."""
     times = sorted(times)
