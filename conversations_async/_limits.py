@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import math
+from collections import deque
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
 WriteKey = str
 """Names one per-second write budget, e.g. ``"conversation:CH…"`` or ``"service:IS…"``."""
@@ -51,6 +55,14 @@ class LimiterState:
     """Total time callers spent waiting for a permit or a write token."""
     paused_for: float
     """Seconds left of a ``Retry-After`` pause that holds every caller (0 when none)."""
+    waiting: int = 0
+    """Callers inside ``slot()`` that do not hold a permit yet (queued for a token or a permit)."""
+    succeeded: int = 0
+    """How many successful (non-429) answers the limiter has been told about."""
+    halvings: int = 0
+    """How many times a 429 halved the permits (at most once per window of in-flight requests)."""
+    write_keys: int = 0
+    """How many write budgets (token buckets) are held in memory."""
 
 
 class Slot(Protocol):
@@ -119,3 +131,313 @@ class ConcurrencyLimiter:
             wait_seconds=0.0,
             paused_for=0.0,
         )
+
+
+@attrs.define
+class _Bucket:
+    """The write budget of one key, kept as a GCRA "theoretical arrival time"."""
+
+    tat: float
+    """When the next write is due; a bucket whose ``tat`` has passed is full (same as a new one)."""
+    waiters: deque[asyncio.Future[None]] = attrs.field(factory=deque)
+    """Callers queued on this key, FIFO; ``waiters[0]`` is the only one that may take a token."""
+
+
+class _AdaptiveSlot:
+    """The slot handed out by :class:`AdaptiveLimiter`; only the first report counts."""
+
+    __slots__ = ("_epoch", "_limiter", "_reported")
+
+    def __init__(self, limiter: AdaptiveLimiter, epoch: int) -> None:
+        self._limiter = limiter
+        self._epoch = epoch
+        self._reported = False
+
+    def succeeded(self) -> None:
+        if not self._reported:
+            self._reported = True
+            self._limiter._on_success()
+
+    def throttled(self, retry_after: float | None) -> None:
+        if not self._reported:
+            self._reported = True
+            self._limiter._on_throttled(self._epoch, retry_after)
+
+
+class AdaptiveLimiter:
+    """The default limiter: an adaptive account-wide semaphore plus per-key write pacing.
+
+    **Concurrency (AIMD).** At most ``permits`` requests are in flight. A 429 halves ``permits``
+    (never below ``min_permits``); ``grow_after`` successes in a row add one back (never above
+    ``max_permits``). Requests that were in flight together see the same overload, so their 429s
+    halve once, not once each: every slot remembers the *window* (the number of halvings so far)
+    it was granted in, and only a 429 from a request sent after the latest halving halves again,
+    as TCP congestion control does once per round trip. When ``permits`` drops below the number in
+    flight, new callers wait until enough of those have finished.
+
+    **Retry-After.** ``throttled(retry_after)`` holds every caller that has not been granted a
+    permit yet until the pause ends (at most ``retry_after_cap`` seconds from now).
+
+    **Writes.** ``slot(write_key)`` first waits, without holding a permit, for that key's turn:
+    writes on one key are granted FIFO and spaced ``1 / (writes_per_second * rate_margin)``
+    seconds apart (after an initial burst of ``write_burst``). The write is counted at the moment
+    its permit is granted, so queueing for a permit can never bunch writes up. With the defaults
+    (30/s, margin 0.97, burst 1) writes are 34.4 ms apart: any 1-second window holds at most 30
+    of them, and the 3% margin absorbs about 30 ms of network jitter across a window. In general
+    a window of one second holds at most ``floor(writes_per_second * rate_margin) + write_burst``
+    writes. ``writes_per_second=None`` turns write pacing off.
+
+    Buckets are dropped once they are full and unused (they then carry no state), in a sweep
+    run at most once per ``key_sweep_interval`` seconds, so writing to 100,000 conversations does
+    not keep 100,000 buckets.
+
+    The limiter may be made outside a running loop; its futures belong to the loop that first
+    uses it, and it must not be shared between loops. ``clock`` (default: the loop's
+    ``time``) and ``sleep`` (default :func:`asyncio.sleep`) can be injected for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_permits: int = 50,
+        initial_permits: int | None = None,
+        min_permits: int = 1,
+        grow_after: int = 10,
+        writes_per_second: float | None = 30.0,
+        write_burst: int = 1,
+        rate_margin: float = 0.97,
+        retry_after_cap: float = 60.0,
+        key_sweep_interval: float = 10.0,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> None:
+        if max_permits < 1:
+            raise ValueError("max_permits must be at least 1")
+        if not 1 <= min_permits <= max_permits:
+            raise ValueError("min_permits must be between 1 and max_permits")
+        if initial_permits is None:
+            initial_permits = max_permits
+        if not min_permits <= initial_permits <= max_permits:
+            raise ValueError("initial_permits must be between min_permits and max_permits")
+        if grow_after < 1:
+            raise ValueError("grow_after must be at least 1")
+        if writes_per_second is not None and not (
+            math.isfinite(writes_per_second) and writes_per_second > 0
+        ):
+            raise ValueError("writes_per_second must be a positive number or None")
+        if write_burst < 1:
+            raise ValueError("write_burst must be at least 1")
+        if not 0 < rate_margin <= 1:
+            raise ValueError("rate_margin must be in (0, 1]")
+        if not retry_after_cap >= 0:
+            raise ValueError("retry_after_cap must not be negative")
+        if not key_sweep_interval > 0:
+            raise ValueError("key_sweep_interval must be positive")
+
+        self._max = max_permits
+        self._min = min_permits
+        self._permits = initial_permits
+        self._grow_after = grow_after
+        self._interval: float | None = (
+            None if writes_per_second is None else 1.0 / (writes_per_second * rate_margin)
+        )
+        self._tolerance = 0.0 if self._interval is None else (write_burst - 1) * self._interval
+        self._retry_after_cap = retry_after_cap
+        self._sweep_interval = key_sweep_interval
+        self._clock = clock
+        self._sleep: Callable[[float], Awaitable[object]] = sleep or asyncio.sleep
+
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Permit waiters, FIFO. A future's result is True when a permit was handed to it
+        # (in_flight already counts it) and False when a pause began and it must queue again.
+        self._waiters: deque[asyncio.Future[bool]] = deque()
+        self._buckets: dict[WriteKey, _Bucket] = {}
+        self._next_sweep = -math.inf
+        self._in_flight = 0
+        self._waiting = 0
+        self._epoch = 0
+        self._run = 0
+        self._pause_until = -math.inf
+        self._throttled = 0
+        self._succeeded = 0
+        self._wait_seconds = 0.0
+
+    @property
+    def write_interval(self) -> float | None:
+        """Seconds between two writes on one key (``None`` when write pacing is off)."""
+        return self._interval
+
+    @contextlib.asynccontextmanager
+    async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
+        loop = self._bind()
+        start = self._now()
+        self._waiting += 1
+        try:
+            if write_key is not None and self._interval is not None:
+                await self._acquire_paced(loop, write_key)
+            else:
+                await self._acquire_permit(loop)
+        finally:
+            self._waiting -= 1
+            self._wait_seconds += self._now() - start
+        try:
+            yield _AdaptiveSlot(self, self._epoch)
+        finally:
+            self._release_permit()
+
+    @property
+    def state(self) -> LimiterState:
+        return LimiterState(
+            permits=self._permits,
+            max_permits=self._max,
+            in_flight=self._in_flight,
+            throttled=self._throttled,
+            wait_seconds=self._wait_seconds,
+            paused_for=self._paused_for(),
+            waiting=self._waiting,
+            succeeded=self._succeeded,
+            halvings=self._epoch,
+            write_keys=len(self._buckets),
+        )
+
+    # -- time and loop -------------------------------------------------------------------------
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            if self._clock is None:
+                self._clock = loop.time
+        elif self._loop is not loop:
+            raise RuntimeError("this AdaptiveLimiter is already used by another event loop")
+        return loop
+
+    def _now(self) -> float:
+        # Before the first slot() nothing can be paused or paced, so any clock will do.
+        return self._clock() if self._clock is not None else 0.0
+
+    def _paused_for(self) -> float:
+        return max(0.0, self._pause_until - self._now())
+
+    # -- permits ---------------------------------------------------------------------------------
+
+    async def _acquire_permit(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            pause = self._paused_for()
+            if pause > 0:
+                # Nothing is held or queued while sleeping, so a cancel here has nothing to undo.
+                await self._sleep(pause)
+                continue
+            if not self._waiters and self._in_flight < self._permits:
+                self._in_flight += 1
+                return
+            fut: asyncio.Future[bool] = loop.create_future()
+            self._waiters.append(fut)
+            try:
+                granted = await fut
+            except BaseException:
+                if fut.done() and not fut.cancelled() and fut.result():
+                    # A permit was handed over just before the cancel landed: pass it on.
+                    self._release_permit()
+                else:
+                    with contextlib.suppress(ValueError):
+                        self._waiters.remove(fut)
+                    # The head may have left while permits were free; let the next one in.
+                    self._wake()
+                raise
+            if not granted:
+                continue
+            if self._paused_for() > 0:
+                # Granted just before a pause began: nobody is sent during a pause.
+                self._release_permit()
+                continue
+            return
+
+    def _release_permit(self) -> None:
+        self._in_flight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self._in_flight < self._permits:
+            fut = self._waiters.popleft()
+            if not fut.done():  # a cancelled waiter cleans up after itself
+                self._in_flight += 1
+                fut.set_result(True)
+
+    def _requeue_all(self) -> None:
+        # A pause began: queued callers go and sleep it out now, rather than each being granted a
+        # permit during the pause only to hand it back.
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(False)
+
+    # -- write pacing ----------------------------------------------------------------------------
+
+    async def _acquire_paced(self, loop: asyncio.AbstractEventLoop, key: WriteKey) -> None:
+        now = self._now()
+        self._sweep(now)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(tat=now)
+        assert self._interval is not None
+        fut: asyncio.Future[None] = loop.create_future()
+        bucket.waiters.append(fut)
+        try:
+            if bucket.waiters[0] is not fut:
+                await fut  # resolved when this caller reaches the head of the key's queue
+            while (early := bucket.tat - self._tolerance - self._now()) > 0:
+                await self._sleep(early)
+            # Only the head takes a permit, so the key's other writers hold none meanwhile.
+            await self._acquire_permit(loop)
+            # The token is spent when the permit is granted, not when the turn came: however
+            # long the permit took, two writes on one key go out at least one interval apart.
+            bucket.tat = max(self._now(), bucket.tat) + self._interval
+        finally:
+            self._leave_bucket(bucket, fut)
+
+    @staticmethod
+    def _leave_bucket(bucket: _Bucket, fut: asyncio.Future[None]) -> None:
+        waiters = bucket.waiters
+        if waiters and waiters[0] is fut:
+            waiters.popleft()
+            # A cancelled new head is still in the queue and hands the turn on when it leaves.
+            if waiters and not waiters[0].done():
+                waiters[0].set_result(None)
+        else:
+            with contextlib.suppress(ValueError):
+                waiters.remove(fut)
+
+    def _sweep(self, now: float) -> None:
+        # A full, unused bucket holds no information (a new one would behave the same), so it
+        # can go. Sweeping at most once per interval keeps the cost amortised O(1) per write.
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self._sweep_interval
+        idle = [key for key, b in self._buckets.items() if not b.waiters and b.tat <= now]
+        for key in idle:
+            del self._buckets[key]
+
+    # -- feedback --------------------------------------------------------------------------------
+
+    def _on_success(self) -> None:
+        self._succeeded += 1
+        self._run += 1
+        if self._run >= self._grow_after:
+            self._run = 0
+            if self._permits < self._max:
+                self._permits += 1
+                self._wake()
+
+    def _on_throttled(self, epoch: int, retry_after: float | None) -> None:
+        self._throttled += 1
+        self._run = 0
+        if epoch == self._epoch:
+            # First 429 of this window: the request was sent after the last halving.
+            self._permits = max(self._min, self._permits // 2)
+            self._epoch += 1
+        if retry_after is not None and retry_after > 0 and self._retry_after_cap > 0:
+            until = self._now() + min(retry_after, self._retry_after_cap)
+            if until > self._pause_until:
+                self._pause_until = until
+                self._requeue_all()
