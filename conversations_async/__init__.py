@@ -9,7 +9,7 @@
         await session.participants.create(conversation.sid, identity="alice")
 """
 
-from ._limits import ConcurrencyLimiter, Limiter, LimiterState
+from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
 from ._retry import RetryEvent, RetryPolicy
 from ._session import ServiceScope, Session, __version__
 from ._types import NOT_GIVEN
@@ -42,6 +42,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveLimiter",
     "AuthenticationError",
     "BadRequestError",
     "ConcurrencyLimiter",

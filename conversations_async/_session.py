@@ -24,7 +24,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from ._limits import ConcurrencyLimiter, Limiter
+from ._limits import AdaptiveLimiter, Limiter
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
 from ._sansio import Request, decode_response, status_error
 from ._types import JSON
@@ -183,7 +183,7 @@ class Session:
         self.timeout: aiohttp.ClientTimeout = timeout
         self.max_concurrency = max_concurrency
         self.retry = retry
-        self.limiter: Limiter = limiter or ConcurrencyLimiter(max_concurrency)
+        self.limiter: Limiter = limiter or AdaptiveLimiter(max_permits=max_concurrency)
         self._sleep: Sleep = sleep or asyncio.sleep
         self._http = http_session
         self._owns_http = http_session is None
