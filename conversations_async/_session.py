@@ -201,12 +201,17 @@ class Session:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: object) -> Session:
         """A Session from ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN`` or
-        ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``)."""
+        ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``).
+
+        ``TWILIO_CONVERSATIONS_BASE_URL``, when set, replaces the service root (for example to
+        point an unchanged program at the emulator). Keyword arguments override the environment.
+        """
         env = os.environ if environ is None else environ
         options: dict[str, object] = {
             "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
             "edge": env.get("TWILIO_EDGE") or None,
             "region": env.get("TWILIO_REGION") or None,
+            "base_url": env.get("TWILIO_CONVERSATIONS_BASE_URL") or None,
         }
         if env.get("TWILIO_API_KEY"):
             options["api_key"] = env.get("TWILIO_API_KEY")

@@ -3,14 +3,18 @@ runs against the emulator, so the docs cannot rot."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import inspect
+import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from conversations_async import Session
+from conversations_async.testing import Emulator
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 
@@ -36,3 +40,34 @@ async def test_example_runs_against_the_emulator(path: Path, session: Session) -
     main = _load(path).main
     assert inspect.iscoroutinefunction(main)
     await main(session)
+
+
+async def test_the_readme_quickstart_runs_as_written(emulator: Emulator) -> None:
+    """The quickstart block of README.md, unchanged, pointed at the emulator through the
+    environment only."""
+    readme = (EXAMPLES.parents[1] / "README.md").read_text()
+    block = readme.split("<!-- quickstart-start -->")[1].split("<!-- quickstart-end -->")[0]
+    code = block.split("```python")[1].split("```")[0]
+    env = {
+        **os.environ,
+        "TWILIO_ACCOUNT_SID": emulator.account_sid,
+        "TWILIO_AUTH_TOKEN": emulator.auth_token,
+        "TWILIO_CONVERSATIONS_BASE_URL": emulator.base_url,
+        "PYTHONWARNINGS": "error",
+    }
+    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_EDGE", "TWILIO_REGION"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    sid, role = stdout.decode().split()
+    assert sid.startswith("MB")
+    assert role == "agent"
+    assert emulator.participants_created == 1

@@ -245,3 +245,14 @@ async def test_timeouts_are_typed_and_a_create_is_not_resent() -> None:
             with pytest.raises(APITimeoutError):
                 await session.conversations.fetch("CHmissing")
             assert len(events) == 2  # a read is safe to repeat
+
+
+def test_from_env_base_url_points_at_an_emulator() -> None:
+    session = Session.from_env(
+        {
+            "TWILIO_ACCOUNT_SID": "AC1",
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_CONVERSATIONS_BASE_URL": "http://127.0.0.1:8099",
+        }
+    )
+    assert str(session.base_url) == "http://127.0.0.1:8099"

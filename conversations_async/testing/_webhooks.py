@@ -43,7 +43,11 @@ def participant_params(event_type: str, record: JSONDict) -> dict[str, str]:
         "DateCreated": record["date_created"],
         "DateUpdated": record["date_updated"],
     }
-    for key, field in (("Identity", "identity"), ("RoleSid", "role_sid"), ("ChatServiceSid", "chat_service_sid")):
+    for key, field in (
+        ("Identity", "identity"),
+        ("RoleSid", "role_sid"),
+        ("ChatServiceSid", "chat_service_sid"),
+    ):
         if record.get(field) is not None:
             params[key] = record[field]
     binding = record.get("messaging_binding") or {}
@@ -113,7 +117,9 @@ class WebhookSender:
             error = f"{type(exc).__name__}: {exc}"
             logger.warning("webhook %s to %s failed: %s", params["EventType"], url, error)
         self.deliveries.append(
-            WebhookDelivery(event_type=params["EventType"], params=params, status=status, error=error)
+            WebhookDelivery(
+                event_type=params["EventType"], params=params, status=status, error=error
+            )
         )
 
     async def drain(self) -> None:
