@@ -10,6 +10,7 @@
 """
 
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
+from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
 from ._session import ServiceScope, Session, __version__
 from ._types import NOT_GIVEN
@@ -43,6 +44,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdaptiveLimiter",
+    "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
     "ConcurrencyLimiter",
@@ -56,6 +58,7 @@ __all__ = [
     "LimiterState",
     "MessagingBinding",
     "NotFoundError",
+    "Page",
     "Participant",
     "PermissionDeniedError",
     "RateLimitError",

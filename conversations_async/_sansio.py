@@ -257,6 +257,134 @@ def participant_create_request(
     )
 
 
+def participant_fetch_request(
+    conversation: str, participant: str, *, service: str | None = None
+) -> Request:
+    """GET …/Participants/{participant}: by ``MB…`` SID or by identity."""
+    return Request(method="GET", path=participants_path(service, conversation, participant))
+
+
+def participant_list_request(conversation: str, *, service: str | None = None) -> Request:
+    """GET …/Participants (the pager adds ``PageSize`` and follows ``next_page_url``)."""
+    return Request(method="GET", path=participants_path(service, conversation))
+
+
+CLEAR: Final = "null"
+"""What a ``None`` argument sends: Twilio's spec says a ``'null'`` value removes the field."""
+
+
+def check_nullable_text(
+    field: str, value: str | NotGiven | None, *, max_length: int | None = None
+) -> str | NotGiven:
+    """A text field that ``None`` clears (sent as ``null``)."""
+    if value is None:
+        return CLEAR
+    check_text(field, value, max_length=max_length)
+    return value
+
+
+def check_message_index(value: int | NotGiven | None) -> str | int | NotGiven:
+    """``last_read_message_index``: an index >= 0, or ``None`` to mark nothing read."""
+    if value is None:
+        return CLEAR
+    if value is NOT_GIVEN:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidArgumentError(
+            "last_read_message_index", f"must be an integer >= 0 or None, not {value!r}"
+        )
+    return value
+
+
+def check_timestamp(field: str, value: datetime | str | NotGiven) -> datetime | str | NotGiven:
+    """A timestamp Twilio types as a string: an aware datetime, or text sent as given."""
+    if isinstance(value, datetime):
+        return check_datetime(field, value)
+    check_text(field, value)
+    return value
+
+
+def participant_update_request(
+    conversation: str,
+    participant: str,
+    *,
+    service: str | None = None,
+    date_created: datetime | NotGiven = NOT_GIVEN,
+    date_updated: datetime | NotGiven = NOT_GIVEN,
+    attributes: JSON | NotGiven = NOT_GIVEN,
+    role_sid: str | NotGiven = NOT_GIVEN,
+    messaging_binding_proxy_address: str | NotGiven | None = NOT_GIVEN,
+    messaging_binding_projected_address: str | NotGiven | None = NOT_GIVEN,
+    identity: str | NotGiven = NOT_GIVEN,
+    last_read_message_index: int | NotGiven | None = NOT_GIVEN,
+    last_read_timestamp: datetime | str | NotGiven = NOT_GIVEN,
+    webhook_enabled: bool | NotGiven = NOT_GIVEN,
+) -> Request:
+    """POST …/Participants/{participant}. ``None`` for the two addresses or the read index sends
+    ``null``, which clears them; the participant's own address cannot be changed."""
+    from ._limits import conversation_write_key
+
+    path = participants_path(service, conversation, participant)
+    check_text("identity", identity, max_length=MAX_IDENTITY)
+    check_pattern("role_sid", role_sid, ROLE_SID)
+    form = encode_form(
+        [
+            ("DateCreated", check_datetime("date_created", date_created)),
+            ("DateUpdated", check_datetime("date_updated", date_updated)),
+            (
+                "Attributes",
+                encode_attributes("attributes", attributes, max_bytes=MAX_PARTICIPANT_ATTRIBUTES),
+            ),
+            ("RoleSid", role_sid),
+            (
+                "MessagingBinding.ProxyAddress",
+                check_nullable_text(
+                    "messaging_binding_proxy_address",
+                    messaging_binding_proxy_address,
+                    max_length=MAX_ADDRESS,
+                ),
+            ),
+            (
+                "MessagingBinding.ProjectedAddress",
+                check_nullable_text(
+                    "messaging_binding_projected_address",
+                    messaging_binding_projected_address,
+                    max_length=MAX_ADDRESS,
+                ),
+            ),
+            ("Identity", identity),
+            ("LastReadMessageIndex", check_message_index(last_read_message_index)),
+            ("LastReadTimestamp", check_timestamp("last_read_timestamp", last_read_timestamp)),
+        ]
+    )
+    return Request(
+        method="POST",
+        path=path,
+        form=form,
+        headers=webhook_headers(webhook_enabled),
+        write_key=conversation_write_key(conversation, service),
+    )
+
+
+def participant_delete_request(
+    conversation: str,
+    participant: str,
+    *,
+    service: str | None = None,
+    webhook_enabled: bool | NotGiven = NOT_GIVEN,
+) -> Request:
+    """DELETE …/Participants/{participant}, with ``X-Twilio-Webhook-Enabled`` when asked
+    (twilio-python builds that header for deletes and then drops it; we keep it)."""
+    from ._limits import conversation_write_key
+
+    return Request(
+        method="DELETE",
+        path=participants_path(service, conversation, participant),
+        headers=webhook_headers(webhook_enabled),
+        write_key=conversation_write_key(conversation, service),
+    )
+
+
 def check_participant_kind(
     *,
     identity: str | NotGiven,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .._sansio import Request, participant_create_request, participants_path
+from .._pagination import AsyncPager
+from .._sansio import (
+    participant_create_request,
+    participant_delete_request,
+    participant_fetch_request,
+    participant_list_request,
+    participant_update_request,
+)
 from .._types import JSON, NOT_GIVEN, NotGiven
 from ..models import Participant
 from ._base import Resource
@@ -68,7 +75,84 @@ class Participants(Resource):
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects (a read is safe to repeat).
         """
-        request = Request(
-            method="GET", path=participants_path(self._service, conversation, participant)
+        request = participant_fetch_request(conversation, participant, service=self._service)
+        return await self._fetch_record(request, Participant)
+
+    async def update(
+        self,
+        conversation: str,
+        participant: str,
+        *,
+        date_created: datetime | NotGiven = NOT_GIVEN,
+        date_updated: datetime | NotGiven = NOT_GIVEN,
+        attributes: JSON | NotGiven = NOT_GIVEN,
+        role_sid: str | NotGiven = NOT_GIVEN,
+        messaging_binding_proxy_address: str | NotGiven | None = NOT_GIVEN,
+        messaging_binding_projected_address: str | NotGiven | None = NOT_GIVEN,
+        identity: str | NotGiven = NOT_GIVEN,
+        last_read_message_index: int | NotGiven | None = NOT_GIVEN,
+        last_read_timestamp: datetime | str | NotGiven = NOT_GIVEN,
+        webhook_enabled: bool | NotGiven = NOT_GIVEN,
+    ) -> Participant:
+        """Change a participant (addressed by ``MB…`` SID or identity); returns the new record.
+
+        Only the parameters you pass are sent. ``None`` clears a field that Twilio lets you
+        clear: ``messaging_binding_proxy_address``, ``messaging_binding_projected_address`` and
+        ``last_read_message_index`` (sent as Twilio's ``null``). The participant's own
+        ``messaging_binding_address`` cannot be changed (remove and add it again).
+
+        Not resent after a 5xx, timeout or disconnect (it may have been applied); retried on
+        429 and when the connection was never made.
+        """
+        request = participant_update_request(
+            conversation,
+            participant,
+            service=self._service,
+            date_created=date_created,
+            date_updated=date_updated,
+            attributes=attributes,
+            role_sid=role_sid,
+            messaging_binding_proxy_address=messaging_binding_proxy_address,
+            messaging_binding_projected_address=messaging_binding_projected_address,
+            identity=identity,
+            last_read_message_index=last_read_message_index,
+            last_read_timestamp=last_read_timestamp,
+            webhook_enabled=webhook_enabled,
         )
         return await self._fetch_record(request, Participant)
+
+    async def delete(
+        self,
+        conversation: str,
+        participant: str,
+        *,
+        webhook_enabled: bool | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Remove a participant (by ``MB…`` SID or identity) from the conversation.
+
+        ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled``. Raises
+        :class:`~conversations_async.errors.NotFoundError` when it is not there. A delete is
+        retried after a 5xx or timeout, so a retried delete that had already been applied
+        answers NotFoundError.
+        """
+        await self._send(
+            participant_delete_request(
+                conversation, participant, service=self._service, webhook_enabled=webhook_enabled
+            )
+        )
+
+    def list(
+        self, conversation: str, *, limit: int | None = None, page_size: int | None = None
+    ) -> AsyncPager[Participant]:
+        """Every participant of ``conversation``, page by page: ``async for p in ….list(CH)``.
+
+        No request is made until you iterate (or ``await`` it for the first page).
+        ``limit`` stops after that many participants; ``page_size`` is 1 to 100.
+        """
+        return self._pager(
+            participant_list_request(conversation, service=self._service),
+            Participant,
+            key="participants",
+            limit=limit,
+            page_size=page_size,
+        )
