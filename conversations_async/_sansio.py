@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any, Final
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 import attrs
@@ -21,6 +21,9 @@ from yarl import URL
 from ._convert import format_datetime
 from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import APIStatusError, InvalidArgumentError, RateLimitError, error_class_for
+
+if TYPE_CHECKING:
+    from .models import ConversationState
 
 ROLE_SID: Final = re.compile(r"^RL[0-9a-fA-F]{32}$")
 CHAT_SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
@@ -417,6 +420,324 @@ def check_participant_kind(
         raise InvalidArgumentError(
             "identity", "is required with messaging_binding_projected_address (Group MMS)"
         )
+
+
+# -- conversations ----------------------------------------------------------------------------
+
+MAX_FRIENDLY_NAME: Final = 256
+MAX_PARTICIPANTS_PER_REQUEST: Final = 10
+"""``/v1/ConversationWithParticipants`` takes at most 10 participants (Twilio 50426)."""
+TIMERS_INACTIVE_MIN: Final = timedelta(minutes=1)
+TIMERS_CLOSED_MIN: Final = timedelta(minutes=10)
+
+_ISO_DURATION: Final = re.compile(
+    r"P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+def parse_duration(field: str, text: str) -> timedelta:
+    """An ISO 8601 duration in weeks, days, hours, minutes and seconds (``PT10M``, ``P1DT2H``).
+
+    Years and months have no fixed length, so they are refused rather than guessed.
+    """
+    match = _ISO_DURATION.fullmatch(text)
+    if match is None or text in {"P", "PT"} or text.endswith("T"):
+        raise InvalidArgumentError(
+            field, f"{text!r} is not an ISO 8601 duration such as 'PT10M' or 'P1DT2H'"
+        )
+    parts = {name: float(value) for name, value in match.groupdict().items() if value}
+    return timedelta(**parts)
+
+
+def format_duration(value: timedelta) -> str:
+    """ISO 8601 text for a duration: ``timedelta(minutes=10)`` -> ``PT10M``."""
+    total = value.total_seconds()
+    whole = int(total)
+    fraction = total - whole
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    day_part = f"{days}D" if days else ""
+    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    if seconds or fraction:
+        clock += f"{seconds + fraction:g}S"
+    if not day_part and not clock:
+        return "PT0S"
+    return "P" + day_part + ("T" + clock if clock else "")
+
+
+def check_timer(
+    field: str, value: timedelta | str | NotGiven, minimum: timedelta
+) -> str | NotGiven:
+    """A timer as ``timedelta`` or ISO 8601 text, at least Twilio's ``minimum``; sent as text."""
+    if value is NOT_GIVEN:
+        return value
+    if isinstance(value, timedelta):
+        duration = value
+    elif isinstance(value, str):
+        duration = parse_duration(field, value)
+    else:
+        raise InvalidArgumentError(
+            field, f"must be a timedelta or an ISO 8601 duration, not {type(value).__name__}"
+        )
+    if duration < minimum:
+        raise InvalidArgumentError(field, f"is {duration}; Twilio's minimum is {minimum}")
+    return value if isinstance(value, str) else format_duration(duration)
+
+
+def check_state(value: ConversationState | str | NotGiven) -> str | NotGiven:
+    """A state Twilio knows. A ``ConversationState`` pseudo-member (a state added by Twilio
+    later) is sent as given; a plain string must name a known state."""
+    from .models import ConversationState
+
+    if value is NOT_GIVEN or isinstance(value, ConversationState):
+        return value
+    known = [s.value for s in ConversationState]
+    if not isinstance(value, str) or value not in known:
+        raise InvalidArgumentError("state", f"{value!r} is not one of {', '.join(known)}")
+    return value
+
+
+def check_unique_name(value: str | NotGiven) -> None:
+    check_text("unique_name", value)
+    if isinstance(value, str) and CONVERSATION_SID.fullmatch(value):
+        # Twilio 50390: a unique name that looks like a SID would make addressing ambiguous.
+        raise InvalidArgumentError("unique_name", "must not look like a conversation SID (CH…)")
+
+
+def conversation_fields(
+    *,
+    friendly_name: str | NotGiven = NOT_GIVEN,
+    unique_name: str | NotGiven = NOT_GIVEN,
+    date_created: datetime | NotGiven = NOT_GIVEN,
+    date_updated: datetime | NotGiven = NOT_GIVEN,
+    messaging_service_sid: str | NotGiven = NOT_GIVEN,
+    attributes: JSON | NotGiven = NOT_GIVEN,
+    state: ConversationState | str | NotGiven = NOT_GIVEN,
+    timers_inactive: timedelta | str | NotGiven = NOT_GIVEN,
+    timers_closed: timedelta | str | NotGiven = NOT_GIVEN,
+    bindings_email_address: str | NotGiven = NOT_GIVEN,
+    bindings_email_name: str | NotGiven = NOT_GIVEN,
+) -> FormItems:
+    """The form fields that conversation create, update and ConversationWithParticipants share."""
+    check_text("friendly_name", friendly_name, max_length=MAX_FRIENDLY_NAME)
+    check_unique_name(unique_name)
+    check_pattern("messaging_service_sid", messaging_service_sid, MESSAGING_SERVICE_SID)
+    check_text("bindings_email_address", bindings_email_address)
+    check_text("bindings_email_name", bindings_email_name)
+    return encode_form(
+        [
+            ("FriendlyName", friendly_name),
+            ("UniqueName", unique_name),
+            ("DateCreated", check_datetime("date_created", date_created)),
+            ("DateUpdated", check_datetime("date_updated", date_updated)),
+            ("MessagingServiceSid", messaging_service_sid),
+            (
+                "Attributes",
+                encode_attributes("attributes", attributes, max_bytes=MAX_CONVERSATION_ATTRIBUTES),
+            ),
+            ("State", check_state(state)),
+            (
+                "Timers.Inactive",
+                check_timer("timers_inactive", timers_inactive, TIMERS_INACTIVE_MIN),
+            ),
+            ("Timers.Closed", check_timer("timers_closed", timers_closed, TIMERS_CLOSED_MIN)),
+            ("Bindings.Email.Address", bindings_email_address),
+            ("Bindings.Email.Name", bindings_email_name),
+        ]
+    )
+
+
+def conversation_create_request(
+    *, service: str | None = None, webhook_enabled: bool | NotGiven = NOT_GIVEN, **fields: Any
+) -> Request:
+    """POST /v1/[Services/{IS}/]Conversations (``fields``: see :func:`conversation_fields`)."""
+    from ._limits import service_write_key
+
+    return Request(
+        method="POST",
+        path=conversations_path(service),
+        form=conversation_fields(**fields),
+        headers=webhook_headers(webhook_enabled),
+        write_key=service_write_key(service),
+    )
+
+
+def conversation_fetch_request(conversation: str, *, service: str | None = None) -> Request:
+    """GET …/Conversations/{conversation}: by ``CH…`` SID or unique name."""
+    return Request(method="GET", path=conversations_path(service, conversation))
+
+
+def conversation_update_request(
+    conversation: str,
+    *,
+    service: str | None = None,
+    webhook_enabled: bool | NotGiven = NOT_GIVEN,
+    **fields: Any,
+) -> Request:
+    """POST …/Conversations/{conversation}; spends the conversation's write budget."""
+    from ._limits import conversation_write_key
+
+    return Request(
+        method="POST",
+        path=conversations_path(service, conversation),
+        form=conversation_fields(**fields),
+        headers=webhook_headers(webhook_enabled),
+        write_key=conversation_write_key(conversation, service),
+    )
+
+
+def conversation_delete_request(
+    conversation: str, *, service: str | None = None, webhook_enabled: bool | NotGiven = NOT_GIVEN
+) -> Request:
+    """DELETE …/Conversations/{conversation}; spends the service's write budget."""
+    from ._limits import service_write_key
+
+    return Request(
+        method="DELETE",
+        path=conversations_path(service, conversation),
+        headers=webhook_headers(webhook_enabled),
+        write_key=service_write_key(service),
+    )
+
+
+def format_list_date(field: str, value: date | datetime | NotGiven, *, end: bool) -> str | NotGiven:
+    """A list filter date as the spec asks: a ``date`` covers the whole day
+    (``YYYY-MM-DDT00:00:00Z`` to start, ``…T23:59:59Z`` to end); an aware datetime is exact."""
+    if value is NOT_GIVEN:
+        return value
+    if isinstance(value, datetime):
+        checked = check_datetime(field, value)
+        assert isinstance(checked, datetime)
+        return format_datetime(checked.replace(microsecond=0))
+    if not isinstance(value, date):
+        raise InvalidArgumentError(field, f"must be a date or datetime, not {type(value).__name__}")
+    return f"{value.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
+
+
+def conversation_list_request(
+    *,
+    service: str | None = None,
+    start_date: date | datetime | NotGiven = NOT_GIVEN,
+    end_date: date | datetime | NotGiven = NOT_GIVEN,
+    state: ConversationState | str | NotGiven = NOT_GIVEN,
+) -> Request:
+    """GET …/Conversations with the creation-date and state filters."""
+    start = format_list_date("start_date", start_date, end=False)
+    end = format_list_date("end_date", end_date, end=True)
+    if isinstance(start, str) and isinstance(end, str) and start > end:
+        raise InvalidArgumentError("end_date", f"{end} is before start_date {start}")
+    query = encode_form([("StartDate", start), ("EndDate", end), ("State", check_state(state))])
+    return Request(method="GET", path=conversations_path(service), query=query)
+
+
+PARTICIPANT_SPEC_FIELDS: Final = (
+    "identity",
+    "messaging_binding_address",
+    "messaging_binding_proxy_address",
+    "messaging_binding_projected_address",
+    "attributes",
+    "role_sid",
+    "date_created",
+    "date_updated",
+)
+
+
+def participant_spec_fields(spec: object, field: str) -> dict[str, Any]:
+    """A participant given as a mapping of create field names, or as an attrs record with
+    those fields (such as ``NewParticipant``); unset (``NOT_GIVEN``/``None``) values dropped."""
+    if isinstance(spec, Mapping):
+        values = dict(spec)
+        unknown = sorted(set(values) - set(PARTICIPANT_SPEC_FIELDS))
+        if unknown:
+            raise InvalidArgumentError(
+                field,
+                f"unknown field(s) {', '.join(map(repr, unknown))}; "
+                f"use {', '.join(PARTICIPANT_SPEC_FIELDS)}",
+            )
+    elif attrs.has(type(spec)):
+        values = {name: getattr(spec, name, NOT_GIVEN) for name in PARTICIPANT_SPEC_FIELDS}
+    else:
+        raise InvalidArgumentError(
+            field, f"must be a mapping or a NewParticipant, not {type(spec).__name__}"
+        )
+    return {k: v for k, v in values.items() if v is not NOT_GIVEN and v is not None}
+
+
+def participant_json(spec: object, field: str) -> str:
+    """One ``Participant`` value of ConversationWithParticipants: the participant as JSON,
+    with the Participant resource's snake_case keys (``messaging_binding`` nested)."""
+    values = participant_spec_fields(spec, field)
+    try:
+        for name in ("identity", *PARTICIPANT_SPEC_FIELDS[1:4]):
+            check_text(name, values.get(name, NOT_GIVEN), max_length=MAX_ADDRESS)
+        check_participant_kind(
+            identity=values.get("identity", NOT_GIVEN),
+            address=values.get("messaging_binding_address", NOT_GIVEN),
+            proxy_address=values.get("messaging_binding_proxy_address", NOT_GIVEN),
+            projected_address=values.get("messaging_binding_projected_address", NOT_GIVEN),
+        )
+        check_pattern("role_sid", values.get("role_sid", NOT_GIVEN), ROLE_SID)
+        attributes = encode_attributes(
+            "attributes", values.get("attributes", NOT_GIVEN), max_bytes=MAX_PARTICIPANT_ATTRIBUTES
+        )
+        dates = {
+            name: check_datetime(name, values.get(name, NOT_GIVEN))
+            for name in ("date_created", "date_updated")
+        }
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(f"{field}.{error.field}", error.message) from None
+    body: dict[str, Any] = {}
+    if "identity" in values:
+        body["identity"] = values["identity"]
+    binding = {
+        key: values[f"messaging_binding_{key}"]
+        for key in ("address", "proxy_address", "projected_address")
+        if f"messaging_binding_{key}" in values
+    }
+    if binding:
+        body["messaging_binding"] = binding
+    if attributes is not NOT_GIVEN:
+        body["attributes"] = attributes
+    if "role_sid" in values:
+        body["role_sid"] = values["role_sid"]
+    for name, value in dates.items():
+        if isinstance(value, datetime):
+            body[name] = format_datetime(value)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def conversation_with_participants_request(
+    participants: Iterable[object],
+    *,
+    service: str | None = None,
+    webhook_enabled: bool | NotGiven = NOT_GIVEN,
+    **fields: Any,
+) -> Request:
+    """POST /v1/[Services/{IS}/]ConversationWithParticipants: a conversation and up to 10
+    participants in one request (``Participant`` repeated, one JSON object each)."""
+    from ._limits import service_write_key
+
+    if isinstance(participants, str | bytes | Mapping):
+        raise InvalidArgumentError("participants", "must be a list of participants")
+    specs = list(participants)
+    if len(specs) > MAX_PARTICIPANTS_PER_REQUEST:
+        raise InvalidArgumentError(
+            "participants",
+            f"has {len(specs)}; at most {MAX_PARTICIPANTS_PER_REQUEST} per request "
+            "(add the rest with participants.create or create_many)",
+        )
+    encoded = [participant_json(spec, f"participants[{i}]") for i, spec in enumerate(specs)]
+    form = conversation_fields(**fields) + encode_form([("Participant", encoded)])
+    return Request(
+        method="POST",
+        path=(*scope_path(service), "ConversationWithParticipants"),
+        form=form,
+        headers=webhook_headers(webhook_enabled),
+        write_key=service_write_key(service),
+    )
 
 
 # -- responses ---------------------------------------------------------------------------------

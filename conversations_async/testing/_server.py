@@ -252,11 +252,21 @@ class Emulator:
         for prefix in ("/v1", "/v1/Services/{service}"):
             conversations = f"{prefix}/Conversations"
             app.router.add_post(conversations, self._create_conversation)
-            app.router.add_get(f"{conversations}/{{conversation}}", self._fetch_conversation)
-            participants = f"{conversations}/{{conversation}}/Participants"
+            app.router.add_get(conversations, self._list_conversations)
+            app.router.add_post(
+                f"{prefix}/ConversationWithParticipants", self._create_with_participants
+            )
+            conversation = f"{conversations}/{{conversation}}"
+            app.router.add_get(conversation, self._fetch_conversation)
+            app.router.add_post(conversation, self._update_conversation)
+            app.router.add_delete(conversation, self._delete_conversation)
+            participants = f"{conversation}/Participants"
             app.router.add_post(participants, self._create_participant)
             app.router.add_get(participants, self._list_participants)
-            app.router.add_get(f"{participants}/{{participant}}", self._fetch_participant)
+            participant = f"{participants}/{{participant}}"
+            app.router.add_get(participant, self._fetch_participant)
+            app.router.add_post(participant, self._update_participant)
+            app.router.add_delete(participant, self._delete_participant)
         return app
 
     @web.middleware
@@ -353,7 +363,9 @@ class Emulator:
             if not self._windows.allow(key, limit, now):
                 raise TwilioError(429, 20429, "Too many requests: actions per second limit reached")
 
-    async def _committed(self, request: web.Request, body: JSONDict, status: int) -> web.Response:
+    async def _committed(
+        self, request: web.Request, body: JSONDict | None, status: int
+    ) -> web.Response:
         """Answer a write that was applied, or fail it *after* it was applied, as faults say."""
         faults = self.faults
         roll = self._rng_commit.random()
@@ -366,6 +378,8 @@ class Emulator:
         if roll < faults.disconnect_after_commit_rate + faults.server_error_after_commit_rate:
             self.counters.server_errors += 1
             return error_response(TwilioError(500, 20500, "Internal Server Error"))
+        if body is None:
+            return web.Response(status=status)  # a delete's 204 has no body
         return web.json_response(body, status=status)
 
     # -- handlers -----------------------------------------------------------------------------
@@ -407,6 +421,61 @@ class Emulator:
             request.match_info.get("service"), request.match_info["conversation"]
         )
         return web.json_response(page(request, items, "participants"))
+
+    async def _update_conversation(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        conversation = request.match_info["conversation"]
+        form = await request.post()
+        entry = self.store.find_conversation(service, conversation)
+        self._spend_write(f"conversation:{entry.record['sid']}")
+        record = self.store.update_conversation(
+            service, conversation, {k: str(v) for k, v in form.items()}
+        )
+        return await self._committed(request, record, 200)
+
+    async def _delete_conversation(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        self.store.find_conversation(service, request.match_info["conversation"])
+        self._spend_write(f"service:{service or 'default'}")
+        self.store.delete_conversation(service, request.match_info["conversation"])
+        return await self._committed(request, None, 204)
+
+    async def _list_conversations(self, request: web.Request) -> web.Response:
+        items = self.store.list_conversations(request.match_info.get("service"), request.query)
+        return web.json_response(page(request, items, "conversations"))
+
+    async def _create_with_participants(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        form = await request.post()
+        participants = [str(v) for v in form.getall("Participant", [])]
+        self._spend_write(f"service:{service or 'default'}")
+        record = self.store.create_with_participants(
+            service, {k: str(v) for k, v in form.items() if k != "Participant"}, participants
+        )
+        # Twilio answers 202 while it adds the participants, 201 for a bare conversation.
+        return await self._committed(request, record, 202 if participants else 201)
+
+    async def _update_participant(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        conversation = request.match_info["conversation"]
+        form = await request.post()
+        entry = self.store.find_conversation(service, conversation, code=50350)
+        self._spend_write(f"conversation:{entry.record['sid']}")
+        record = self.store.update_participant(
+            service,
+            conversation,
+            request.match_info["participant"],
+            {k: str(v) for k, v in form.items()},
+        )
+        return await self._committed(request, record, 200)
+
+    async def _delete_participant(self, request: web.Request) -> web.Response:
+        service = request.match_info.get("service")
+        conversation = request.match_info["conversation"]
+        entry = self.store.find_conversation(service, conversation, code=50350)
+        self._spend_write(f"conversation:{entry.record['sid']}")
+        self.store.delete_participant(service, conversation, request.match_info["participant"])
+        return await self._committed(request, None, 204)
 
 
 def error_response(error: TwilioError, headers: Mapping[str, str] | None = None) -> web.Response:

@@ -318,6 +318,232 @@ class Store:
     def participants_of(self, service: str | None, conversation: str) -> list[JSONDict]:
         return list(self.find_conversation(service, conversation, code=50350).participants.values())
 
+    # -- conversation update / delete / list / with participants ----------------------------------
+
+    def update_conversation(
+        self, service: str | None, key: str, form: Mapping[str, str]
+    ) -> JSONDict:
+        entry = self.find_conversation(service, key)
+        record = entry.record
+        service_sid = record["chat_service_sid"]
+        check_length("FriendlyName", form.get("FriendlyName"))
+        check_pattern("MessagingServiceSid", form.get("MessagingServiceSid"), MESSAGING_SERVICE_SID)
+        attributes = check_attributes(form.get("Attributes"), MAX_CONVERSATION_ATTRIBUTES)
+        unique_name = form.get("UniqueName")
+        if unique_name is not None:
+            check_length("UniqueName", unique_name)
+            if CONVERSATION_SID_LIKE.fullmatch(unique_name):
+                raise invalid("UniqueName", "must not match the conversation SID pattern", 50390)
+            owner = self._unique_names.get((service_sid, unique_name))
+            if owner is not None and owner != record["sid"]:
+                raise TwilioError(
+                    409, 50353, "Conversation with provided unique name already exists"
+                )
+        state = form.get("State")
+        if state is not None:
+            if state not in STATES:
+                raise invalid("State", f"must be one of {', '.join(STATES)}")
+            if record["state"] == "closed" and state != "closed":
+                raise invalid("State", "a closed conversation cannot be reopened")
+        now = self.now()
+        timers = self._timers(form, now)  # validates before anything changes
+        # Every check passed: apply.
+        for field, name in (
+            ("FriendlyName", "friendly_name"),
+            ("MessagingServiceSid", "messaging_service_sid"),
+        ):
+            if field in form:
+                record[name] = form[field]
+        if attributes is not None:
+            record["attributes"] = attributes
+        if unique_name is not None:
+            if record["unique_name"] is not None:
+                self._unique_names.pop((service_sid, record["unique_name"]), None)
+            record["unique_name"] = unique_name
+            self._unique_names[(service_sid, unique_name)] = record["sid"]
+        if timers:
+            record["timers"] = {**record["timers"], **timers}
+        if "Bindings.Email.Address" in form or "Bindings.Email.Name" in form:
+            email = dict(record["bindings"].get("email") or {})
+            if "Bindings.Email.Address" in form:
+                email["address"] = form["Bindings.Email.Address"]
+            if "Bindings.Email.Name" in form:
+                email["name"] = form["Bindings.Email.Name"]
+            record["bindings"] = {**record["bindings"], "email": email}
+        if "DateCreated" in form:
+            record["date_created"] = format_date(parse_date("DateCreated", form["DateCreated"]))
+        updated = parse_date("DateUpdated", form["DateUpdated"]) if "DateUpdated" in form else now
+        record["date_updated"] = format_date(updated)
+        if state is not None and state != record["state"]:
+            record["state"] = state
+            if state == "closed":
+                record["timers"] = {}
+                self._release_bindings(entry)
+        return record
+
+    def _release_bindings(self, entry: ConversationEntry) -> None:
+        """A closed or deleted conversation no longer holds its (address, proxy) pairs."""
+        sid = entry.record["sid"]
+        for pair in [p for p, owner in self._bindings.items() if owner == sid]:
+            del self._bindings[pair]
+
+    def delete_conversation(self, service: str | None, key: str) -> None:
+        entry = self.find_conversation(service, key)
+        record = entry.record
+        self._release_bindings(entry)
+        if record["unique_name"] is not None:
+            self._unique_names.pop((record["chat_service_sid"], record["unique_name"]), None)
+        del self.conversations[record["sid"]]
+
+    def list_conversations(self, service: str | None, query: Mapping[str, str]) -> list[JSONDict]:
+        """Conversations of the service, filtered as Twilio's list filters do."""
+        service_sid = service or self.default_service
+        records = [
+            e.record
+            for e in self.conversations.values()
+            if e.record["chat_service_sid"] == service_sid
+        ]
+        start = parse_date("StartDate", query["StartDate"]) if "StartDate" in query else None
+        end = parse_date("EndDate", query["EndDate"]) if "EndDate" in query else None
+        state = query.get("State")
+        if state is not None and state not in STATES:
+            raise invalid("State", f"must be one of {', '.join(STATES)}")
+        if start is not None:
+            records = [r for r in records if parse_date("", r["date_created"]) >= start]
+        if end is not None:
+            records = [r for r in records if parse_date("", r["date_created"]) <= end]
+        if state is not None:
+            records = [r for r in records if r["state"] == state]
+        if start is not None or end is not None:
+            # "sorted by latest conversation creation date in descending order" (the spec).
+            records.sort(key=lambda r: r["date_created"], reverse=True)
+        return records
+
+    def create_with_participants(
+        self, service: str | None, form: Mapping[str, str], participants: list[str]
+    ) -> JSONDict:
+        """A conversation and its participants, all or nothing (Twilio releases what it made)."""
+        if len(participants) > 10:
+            raise TwilioError(400, 50426, "Request contains too many participants")
+        forms = [participant_form(text) for text in participants]
+        record = self.create_conversation(service, form)
+        try:
+            for participant in forms:
+                self.create_participant(service, record["sid"], participant)
+        except TwilioError as error:
+            self.delete_conversation(service, record["sid"])
+            if error.code == 50416:
+                raise TwilioError(
+                    409,
+                    50425,
+                    "Participant/proxy pairs for one or more participants already in use",
+                ) from None
+            raise TwilioError(
+                error.status,
+                50427,
+                f"Errors occurred during multiple participants creation: {error.message}",
+            ) from None
+        return record
+
+    # -- participant update / delete --------------------------------------------------------------
+
+    def update_participant(
+        self, service: str | None, conversation: str, key: str, form: Mapping[str, str]
+    ) -> JSONDict:
+        entry, record = self.find_participant(service, conversation, key)
+        sid = record["sid"]
+        for field in (
+            "Identity",
+            "MessagingBinding.ProxyAddress",
+            "MessagingBinding.ProjectedAddress",
+        ):
+            check_length(field, form.get(field))
+        check_pattern("RoleSid", form.get("RoleSid"), ROLE_SID)
+        attributes = check_attributes(form.get("Attributes"), MAX_PARTICIPANT_ATTRIBUTES)
+        identity = cleared(form.get("Identity"))
+        if identity and entry.by_identity.get(identity, sid) != sid:
+            raise TwilioError(409, 50433, "Participant already exists")
+        binding = dict(record["messaging_binding"] or {})
+        address: str | None = binding.get("address")
+        old_proxy: str | None = binding.get("proxy_address")
+        proxy_given = "MessagingBinding.ProxyAddress" in form
+        proxy = cleared(form.get("MessagingBinding.ProxyAddress")) if proxy_given else old_proxy
+        if proxy_given and proxy is not None:
+            if not address:
+                raise TwilioError(400, 50441, "Failed to add a proxy address to a participant")
+            if proxy == address:
+                raise TwilioError(400, 50409, "Participant address equals proxy address")
+            owner = self._bindings.get((address, proxy))
+            if owner is not None and (address, proxy) != (address, old_proxy):
+                raise TwilioError(
+                    409,
+                    50416,
+                    f"A binding for this participant and proxy address already exists in Conversation {owner}",
+                )
+        index: int | None = record["last_read_message_index"]
+        if "LastReadMessageIndex" in form:
+            text = cleared(form["LastReadMessageIndex"])
+            try:
+                index = None if text is None else int(text)
+            except ValueError:
+                raise invalid("LastReadMessageIndex", "must be an integer or null") from None
+            if index is not None and index < 0:
+                raise invalid("LastReadMessageIndex", "must be >= 0")
+        now = self.now()
+        updated = parse_date("DateUpdated", form["DateUpdated"]) if "DateUpdated" in form else now
+        created = parse_date("DateCreated", form["DateCreated"]) if "DateCreated" in form else None
+        # Every check passed: apply.
+        if "Identity" in form:
+            if record["identity"]:
+                entry.by_identity.pop(record["identity"], None)
+            record["identity"] = identity
+            if identity:
+                entry.by_identity[identity] = sid
+        if proxy_given and proxy != old_proxy and address:
+            entry.by_binding.pop((address, old_proxy), None)
+            if old_proxy is not None:
+                self._bindings.pop((address, old_proxy), None)
+            entry.by_binding[(address, proxy)] = sid
+            if proxy is not None:
+                self._bindings[(address, proxy)] = entry.record["sid"]
+                binding["proxy_address"] = proxy
+            else:
+                binding.pop("proxy_address", None)
+        if "MessagingBinding.ProjectedAddress" in form:
+            projected = cleared(form["MessagingBinding.ProjectedAddress"])
+            if projected is None:
+                binding.pop("projected_address", None)
+            else:
+                binding.setdefault("type", binding_type(projected))
+                binding["projected_address"] = projected
+        if binding or record["messaging_binding"] is not None:
+            record["messaging_binding"] = binding or None
+        if attributes is not None:
+            record["attributes"] = attributes
+        if "RoleSid" in form:
+            record["role_sid"] = cleared(form["RoleSid"])
+        if "LastReadMessageIndex" in form:
+            record["last_read_message_index"] = index
+        if "LastReadTimestamp" in form:
+            record["last_read_timestamp"] = cleared(form["LastReadTimestamp"])
+        if created is not None:
+            record["date_created"] = format_date(created)
+        record["date_updated"] = format_date(updated)
+        return record
+
+    def delete_participant(self, service: str | None, conversation: str, key: str) -> None:
+        entry, record = self.find_participant(service, conversation, key)
+        if record["identity"]:
+            entry.by_identity.pop(record["identity"], None)
+        binding = record["messaging_binding"] or {}
+        address = binding.get("address")
+        if address:
+            proxy = binding.get("proxy_address")
+            entry.by_binding.pop((address, proxy), None)
+            if proxy and self._bindings.get((address, proxy)) == entry.record["sid"]:
+                del self._bindings[(address, proxy)]
+        del entry.participants[record["sid"]]
+
 
 def binding_type(address: str) -> str:
     if address.startswith("whatsapp:"):
@@ -341,3 +567,45 @@ def parse_duration(field: str, value: str) -> Any:
         raise invalid(field, f"{value!r} is not an ISO 8601 duration")
     parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
     return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+
+
+def cleared(value: str | None) -> str | None:
+    """Twilio's "'null' value will remove it": the text ``null`` (or nothing) clears a field."""
+    return None if value in (None, "", "null") else value
+
+
+def participant_form(text: str) -> dict[str, str]:
+    """One ``Participant`` JSON object of ConversationWithParticipants, as a create form."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise TwilioError(
+            400, 50424, "One of the JSON requests for participant creation is invalid"
+        )
+    form: dict[str, str] = {}
+    simple = {
+        "identity": "Identity",
+        "attributes": "Attributes",
+        "role_sid": "RoleSid",
+        "date_created": "DateCreated",
+        "date_updated": "DateUpdated",
+    }
+    for key, field in simple.items():
+        value = data.get(key)
+        if value is not None:
+            form[field] = value if isinstance(value, str) else json.dumps(value)
+    binding = data.get("messaging_binding") or {}
+    if not isinstance(binding, dict):
+        raise TwilioError(
+            400, 50424, "One of the JSON requests for participant creation is invalid"
+        )
+    for key, field in (
+        ("address", "MessagingBinding.Address"),
+        ("proxy_address", "MessagingBinding.ProxyAddress"),
+        ("projected_address", "MessagingBinding.ProjectedAddress"),
+    ):
+        if isinstance(binding.get(key), str):
+            form[field] = binding[key]
+    return form
