@@ -18,7 +18,13 @@ from cattrs.gen import make_dict_structure_fn, override
 from cattrs.preconf.json import make_converter
 
 from .errors import ResponseValidationError
-from .models import Conversation, ConversationTimers, MessagingBinding, Participant
+from .models import (
+    Conversation,
+    ConversationState,
+    ConversationTimers,
+    MessagingBinding,
+    Participant,
+)
 
 R = TypeVar("R")
 
@@ -99,12 +105,21 @@ def configure_scalars(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(URL, str)
 
 
+def _structure_state(value: object, _: object) -> ConversationState:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a state string, got {type(value).__name__}")
+    return ConversationState(value)
+
+
 def configure_records(converter: cattrs.Converter) -> None:
     """Participant, Conversation and their open-ended sub-objects."""
     converter.register_structure_hook(MessagingBinding, _open_record_hook(MessagingBinding))
     converter.register_structure_hook(ConversationTimers, _open_record_hook(ConversationTimers))
     converter.register_unstructure_hook(MessagingBinding, _unstructure_open_record)
     converter.register_unstructure_hook(ConversationTimers, _unstructure_open_record)
+    # ConversationState is a str subclass: without its own hook the strict str hook would
+    # match it and leave a plain string instead of the enum (unknown values still pass).
+    converter.register_structure_hook(ConversationState, _structure_state)
     for record in (Participant, Conversation):
         converter.register_structure_hook(
             record,

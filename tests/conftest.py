@@ -38,3 +38,11 @@ def spec() -> dict[str, Any]:
         pytest.skip(f"the official spec is not at {SPEC_PATH} (it ships in ../shared/spec)")
     data: dict[str, Any] = json.loads(SPEC_PATH.read_text())
     return data
+
+
+@pytest.fixture(params=["default", "service"])
+def scope(request: pytest.FixtureRequest, session: Session) -> Any:
+    """The same resources in both scopes: the default service and ``session.service("IS…")``."""
+    from _ops_scopes import scope_for
+
+    return scope_for(session, service=request.param == "service")

@@ -505,11 +505,14 @@ def page(request: web.Request, items: list[JSONDict], key: str) -> JSONDict:
             raise TwilioError(400, 21481, "Invalid PageToken")
         start = sids.index(after) + 1
     chunk = items[start : start + page_size]
-    base = str(request.url.with_query(None))
+    # Filters (StartDate, State, ...) stay in every link, as in Twilio's own page URLs.
+    filters = [(k, v) for k, v in query.items() if k not in {"PageSize", "Page", "PageToken"}]
 
     def link(number: int, token: str | None) -> str:
-        params = f"PageSize={page_size}&Page={number}"
-        return f"{base}?{params}&PageToken={token}" if token else f"{base}?{params}"
+        params = [*filters, ("PageSize", str(page_size)), ("Page", str(number))]
+        if token:
+            params.append(("PageToken", token))
+        return str(request.url.with_query(params))
 
     has_next = start + page_size < len(items)
     next_url = link(page_number + 1, encode_token(chunk[-1]["sid"])) if has_next and chunk else None
