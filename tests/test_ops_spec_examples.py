@@ -1,0 +1,105 @@
+"""Every example response of Twilio's spec for Conversation and Participant (both scopes, every
+operation) structures into our records without losing a key or a value."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import attrs
+import pytest
+
+from conversations_async import Conversation, Participant
+from conversations_async._convert import parse_datetime, structure
+from conversations_async._pagination import parse_page
+
+OPERATIONS = [
+    ("/v1/Conversations", Conversation),
+    ("/v1/Conversations/{Sid}", Conversation),
+    ("/v1/ConversationWithParticipants", Conversation),
+    ("/v1/Conversations/{ConversationSid}/Participants", Participant),
+    ("/v1/Conversations/{ConversationSid}/Participants/{Sid}", Participant),
+]
+SCOPES = ["", "/v1/Services/{ChatServiceSid}"]
+DATES = {"date_created", "date_updated", "date_inactive", "date_closed"}
+
+
+def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
+    found = []
+    for path, cls in OPERATIONS:
+        for scope in SCOPES:
+            full = scope + path.removeprefix("/v1") if scope else path
+            for method, operation in spec["paths"][full].items():
+                if method not in {"get", "post", "delete"}:
+                    continue
+                for status, response in operation["responses"].items():
+                    content = response.get("content", {}).get("application/json", {})
+                    for name, example in content.get("examples", {}).items():
+                        found.append(
+                            (f"{method.upper()} {full} {status} {name}", cls, example["value"])
+                        )
+    return found
+
+
+def assert_same(key: str, expected: Any, got: Any) -> None:
+    if key in DATES and expected is not None:
+        assert isinstance(got, datetime) and got == parse_datetime(expected), key
+    elif key == "attributes" and isinstance(expected, str):
+        assert got == json.loads(expected), key
+    elif key in {"url"} and expected is not None:
+        assert str(got) == expected, key
+    elif key == "links" and expected is not None:
+        assert {k: str(v) for k, v in got.items()} == expected, key
+    elif key in {"messaging_binding", "timers"} and isinstance(expected, dict):
+        for inner, value in expected.items():
+            names = {a.name for a in attrs.fields(type(got))}
+            kept = getattr(got, inner) if inner in names else got.extra[inner]
+            assert_same(inner, value, kept)
+    else:
+        assert got == expected, key
+
+
+def assert_kept(example: dict[str, Any], record: Any) -> None:
+    names = {a.name for a in attrs.fields(type(record))}
+    for key, value in example.items():
+        assert key in names, f"{type(record).__name__} has no field {key!r}"
+        assert_same(key, value, getattr(record, key))
+
+
+def test_every_example_structures_without_loss(spec: dict[str, Any]) -> None:
+    found = examples(spec)
+    records = 0
+    for where, cls, value in found:
+        if "meta" in value:
+            page = parse_page(value, "", lambda item, cls=cls: structure(item, cls))
+            raw_items = value[value["meta"]["key"]]
+            assert len(page.items) == len(raw_items), where
+            assert str(page.url) == value["meta"]["url"]
+            pairs = list(zip(raw_items, page.items, strict=True))
+        else:
+            pairs = [(value, structure(value, cls))]
+        for raw, record in pairs:
+            assert isinstance(record, cls), where
+            try:
+                assert_kept(raw, record)
+            except AssertionError as error:
+                raise AssertionError(f"{where}: {error}") from None
+            records += 1
+    # 2 scopes x (conversation create/list/update/fetch + with-participants, participant
+    # create/list/update/fetch): make sure the walk really found them.
+    assert len(found) >= 40 and records >= len(found)
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_every_operation_has_examples(spec: dict[str, Any], scope: str) -> None:
+    for path, _ in OPERATIONS:
+        full = scope + path.removeprefix("/v1") if scope else path
+        operations = spec["paths"][full]
+        for method in ("get", "post"):
+            if method in operations:
+                responses = operations[method]["responses"]
+                assert any(
+                    r.get("content", {}).get("application/json", {}).get("examples")
+                    for r in responses.values()
+                ), f"{method} {full}"
