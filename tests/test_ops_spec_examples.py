@@ -3,6 +3,7 @@ operation) structures into our records without losing a key or a value."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,7 @@ def test_every_example_structures_without_loss(spec: dict[str, Any]) -> None:
     records = 0
     for where, cls, value in found:
         if "meta" in value:
-            page = parse_page(value, "", lambda item, cls=cls: structure(item, cls))
+            page = parse_page(value, "", functools.partial(structure, cls=cls))
             raw_items = value[value["meta"]["key"]]
             assert len(page.items) == len(raw_items), where
             assert str(page.url) == value["meta"]["url"]
