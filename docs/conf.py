@@ -42,7 +42,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"conversations_async\.(.*\.)?_.*"),
     (
         r"py:class",
-        r"(Any|Awaitable|Callable|Mapping|Sequence|Iterable|AsyncIterable|AsyncIterator|Iterator|Final|Literal|TypeVar|ClientTimeout|ClientSession|URL|timedelta|datetime|Request|web\..*)",
+        r"(Any|Awaitable|Callable|Mapping|Sequence|Iterable|AsyncIterable|AsyncIterator|Iterator|Final|Literal|TypeVar|ClientTimeout|ClientSession|URL|timedelta|datetime|date|Request|web\..*)",
     ),
     (
         r"py:class",

@@ -35,7 +35,7 @@ class Conversations(Resource):
     - ``friendly_name`` (at most 256 characters) and ``unique_name`` (unique in the service,
       never shaped like a ``CH…`` SID);
     - ``attributes``: any JSON value, or a string that is already JSON; at most 16 KB;
-    - ``messaging_service_sid`` (``MG…``); ``state`` (:class:`~conversations_async.ConversationState`
+    - ``messaging_service_sid`` (``MG…``); ``state`` (:class:`~conversations_async.models.ConversationState`
       or its value; ``closed`` is final);
     - ``timers_inactive`` (at least 1 minute) and ``timers_closed`` (at least 10 minutes), as
       :class:`datetime.timedelta` or ISO 8601 durations such as ``"PT10M"``;
