@@ -10,12 +10,17 @@ from conversations_async._pagination import first_page_size, next_page_request
 from conversations_async.testing import Emulator
 
 
-async def add_participants(session: ca.Session, count: int) -> tuple[str, list[str]]:
+async def add_participants(
+    emulator: Emulator, session: ca.Session, count: int
+) -> tuple[str, list[str]]:
+    """A conversation with ``count`` chat participants, seeded straight into the emulator's
+    store: the writes are not under test here, and over HTTP they would be paced at 30/s."""
     conversation = await session.conversations.create(friendly_name="paging")
-    sids = []
-    for i in range(count):
-        participant = await session.participants.create(conversation.sid, identity=f"user-{i:03d}")
-        sids.append(participant.sid)
+    store = emulator.store
+    sids = [
+        store.create_participant(None, conversation.sid, {"Identity": f"user-{i:03d}"})["sid"]
+        for i in range(count)
+    ]
     return conversation.sid, sids
 
 
@@ -27,7 +32,7 @@ def page_requests(emulator: Emulator, conversation: str) -> list[ca.testing.Reco
 async def test_250_participants_page_size_7_all_in_order_in_36_pages(
     emulator: Emulator, session: ca.Session
 ) -> None:
-    conversation, sids = await add_participants(session, 250)
+    conversation, sids = await add_participants(emulator, session, 250)
     emulator.reset_counters()
 
     seen = [p.sid async for p in session.participants.list(conversation, page_size=7)]
@@ -44,7 +49,7 @@ async def test_250_participants_page_size_7_all_in_order_in_36_pages(
 async def test_list_makes_no_request_until_iterated(
     emulator: Emulator, session: ca.Session
 ) -> None:
-    conversation, _ = await add_participants(session, 3)
+    conversation, _ = await add_participants(emulator, session, 3)
     emulator.reset_counters()
     pager = session.participants.list(conversation)
     assert isinstance(pager, ca.AsyncPager)
@@ -59,7 +64,7 @@ async def test_list_makes_no_request_until_iterated(
 async def test_limit_smaller_than_page_asks_only_for_what_is_needed(
     emulator: Emulator, session: ca.Session
 ) -> None:
-    conversation, sids = await add_participants(session, 30)
+    conversation, sids = await add_participants(emulator, session, 30)
     emulator.reset_counters()
     got = [p.sid async for p in session.participants.list(conversation, limit=4)]
     assert got == sids[:4]
@@ -70,7 +75,7 @@ async def test_limit_smaller_than_page_asks_only_for_what_is_needed(
 async def test_limit_never_fetches_an_unneeded_page(
     emulator: Emulator, session: ca.Session
 ) -> None:
-    conversation, sids = await add_participants(session, 30)
+    conversation, sids = await add_participants(emulator, session, 30)
     emulator.reset_counters()
     pager = session.participants.list(conversation, limit=20, page_size=10)
     got = [p.sid async for p in pager]
@@ -86,7 +91,7 @@ async def test_limit_never_fetches_an_unneeded_page(
 
 
 async def test_pages_expose_meta(emulator: Emulator, session: ca.Session) -> None:
-    conversation, _ = await add_participants(session, 5)
+    conversation, _ = await add_participants(emulator, session, 5)
     pages = [p async for p in session.participants.list(conversation, page_size=2).pages()]
     assert [len(p) for p in pages] == [2, 2, 1]
     assert [p.page for p in pages] == [0, 1, 2]
@@ -96,7 +101,7 @@ async def test_pages_expose_meta(emulator: Emulator, session: ca.Session) -> Non
 
 
 async def test_breaking_early_stops_fetching(emulator: Emulator, session: ca.Session) -> None:
-    conversation, sids = await add_participants(session, 12)
+    conversation, sids = await add_participants(emulator, session, 12)
     emulator.reset_counters()
     got = []
     async for participant in session.participants.list(conversation, page_size=5):
@@ -132,7 +137,7 @@ async def test_page_errors_are_typed(emulator: Emulator, session: ca.Session) ->
 
 
 async def test_page_fetch_is_retried_like_any_read(emulator: Emulator, session: ca.Session) -> None:
-    conversation, sids = await add_participants(session, 4)
+    conversation, sids = await add_participants(emulator, session, 4)
     emulator.fail_next("GET", f"/v1/Conversations/{conversation}/Participants", status=503)
     emulator.fail_next("GET", f"/v1/Conversations/{conversation}/Participants", status=429)
     got = [p.sid async for p in session.participants.list(conversation, page_size=2)]
