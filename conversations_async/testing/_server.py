@@ -17,6 +17,9 @@ import attrs
 from aiohttp import web
 
 from ._store import JSONDict, Limits, Store, TwilioError
+from ._webhooks import WebhookSender, conversation_params, participant_params
+
+WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
 
 if TYPE_CHECKING:
     from .._session import Session
@@ -135,6 +138,7 @@ class Emulator:
         limits: Limits | None = None,
         seed: int = 0,
         keep_requests: int = 10_000,
+        webhook_url: str | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -150,6 +154,10 @@ class Emulator:
         self._rng_error = random.Random(self.faults.seed)
         self._rng_commit = random.Random(self.faults.seed + 1)
         self._runner: web.AppRunner | None = None
+        self.webhooks = WebhookSender(auth_token)
+        """Outgoing webhooks: set ``webhooks.url`` (or pass ``webhook_url=``), read
+        ``webhooks.deliveries``, ``await webhooks.drain()``; ``webhooks.filters`` limits events."""
+        self.webhooks.url = webhook_url
         self.app = self._make_app()
 
     def __repr__(self) -> str:
@@ -183,6 +191,7 @@ class Emulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self.webhooks.close()
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -364,9 +373,20 @@ class Emulator:
                 raise TwilioError(429, 20429, "Too many requests: actions per second limit reached")
 
     async def _committed(
-        self, request: web.Request, body: JSONDict | None, status: int
+        self,
+        request: web.Request,
+        body: JSONDict | None,
+        status: int,
+        event: Mapping[str, str] | None = None,
     ) -> web.Response:
-        """Answer a write that was applied, or fail it *after* it was applied, as faults say."""
+        """Answer a write that was applied, or fail it *after* it was applied, as faults say.
+
+        ``event`` is the post-action webhook of the change: Twilio sends it for a REST action
+        only when the request carried ``X-Twilio-Webhook-Enabled: true``, whatever happens to
+        the answer afterwards.
+        """
+        if event is not None and request.headers.get(WEBHOOK_HEADER) == "true":
+            self.webhooks.send(event)
         faults = self.faults
         roll = self._rng_commit.random()
         if roll < faults.disconnect_after_commit_rate:
@@ -389,7 +409,8 @@ class Emulator:
         form = await request.post()
         self._spend_write(f"service:{service or 'default'}")
         record = self.store.create_conversation(service, {k: str(v) for k, v in form.items()})
-        return await self._committed(request, record, 201)
+        event = conversation_params("onConversationAdded", record)
+        return await self._committed(request, record, 201, event)
 
     async def _fetch_conversation(self, request: web.Request) -> web.Response:
         entry = self.store.find_conversation(
@@ -406,7 +427,8 @@ class Emulator:
         record = self.store.create_participant(
             service, conversation, {k: str(v) for k, v in form.items()}
         )
-        return await self._committed(request, record, 201)
+        event = participant_params("onParticipantAdded", record)
+        return await self._committed(request, record, 201, event)
 
     async def _fetch_participant(self, request: web.Request) -> web.Response:
         _, record = self.store.find_participant(
@@ -431,14 +453,16 @@ class Emulator:
         record = self.store.update_conversation(
             service, conversation, {k: str(v) for k, v in form.items()}
         )
-        return await self._committed(request, record, 200)
+        event = conversation_params("onConversationUpdated", record)
+        return await self._committed(request, record, 200, event)
 
     async def _delete_conversation(self, request: web.Request) -> web.Response:
         service = request.match_info.get("service")
-        self.store.find_conversation(service, request.match_info["conversation"])
+        entry = self.store.find_conversation(service, request.match_info["conversation"])
         self._spend_write(f"service:{service or 'default'}")
+        event = conversation_params("onConversationRemoved", entry.record)
         self.store.delete_conversation(service, request.match_info["conversation"])
-        return await self._committed(request, None, 204)
+        return await self._committed(request, None, 204, event)
 
     async def _list_conversations(self, request: web.Request) -> web.Response:
         items = self.store.list_conversations(request.match_info.get("service"), request.query)
@@ -467,15 +491,20 @@ class Emulator:
             request.match_info["participant"],
             {k: str(v) for k, v in form.items()},
         )
-        return await self._committed(request, record, 200)
+        event = participant_params("onParticipantUpdated", record)
+        return await self._committed(request, record, 200, event)
 
     async def _delete_participant(self, request: web.Request) -> web.Response:
         service = request.match_info.get("service")
         conversation = request.match_info["conversation"]
         entry = self.store.find_conversation(service, conversation, code=50350)
         self._spend_write(f"conversation:{entry.record['sid']}")
+        _, record = self.store.find_participant(
+            service, conversation, request.match_info["participant"]
+        )
+        event = participant_params("onParticipantRemoved", record)
         self.store.delete_participant(service, conversation, request.match_info["participant"])
-        return await self._committed(request, None, 204)
+        return await self._committed(request, None, 204, event)
 
 
 def error_response(error: TwilioError, headers: Mapping[str, str] | None = None) -> web.Response:
