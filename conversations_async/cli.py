@@ -76,9 +76,9 @@ async def run_demo(participants: int, *, latency: float, max_in_flight: int, see
         return 1 if failures else 0
 
 
-async def run_emulator(host: str, port: int) -> None:
+async def run_emulator(host: str, port: int, faults: Faults | None = None) -> None:
     """Serve the emulator until interrupted."""
-    async with Emulator(host=host, port=port) as emulator:
+    async with Emulator(host=host, port=port, faults=faults) as emulator:
         print(f"Conversations emulator at {emulator.base_url}")
         print(f"  account_sid={emulator.account_sid} auth_token={emulator.auth_token}")
         print("Press Ctrl+C to stop.", flush=True)
@@ -96,6 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     emulator = commands.add_parser("emulator", help="run the emulator as a standalone server")
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8099)
+    emulator.add_argument("--latency", type=float, default=0.0, help="server latency in seconds")
+    emulator.add_argument(
+        "--max-in-flight", type=int, default=None, help="answer 429 above this many concurrent"
+    )
+    emulator.add_argument(
+        "--writes-per-second",
+        type=float,
+        default=None,
+        help="answer 429 above this many writes per conversation or service per second",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -107,7 +117,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seed=args.seed,
                 )
             )
-        asyncio.run(run_emulator(args.host, args.port))
+        faults = Faults(
+            latency=args.latency,
+            max_in_flight=args.max_in_flight,
+            writes_per_second=args.writes_per_second,
+        )
+        asyncio.run(run_emulator(args.host, args.port, faults))
     except KeyboardInterrupt:
         return 130
     return 0

@@ -252,3 +252,56 @@ async def test_standalone_server_from_the_command_line(tmp_path: Path) -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_stats_route_is_not_counted_and_needs_no_auth(client: Client) -> None:
+    await client.call("POST", "/v1/Conversations", {})
+    await client.call("GET", "/v1/Conversations/CH" + "0" * 32)
+    # Not a Twilio route, so not checked against the spec: a raw GET without credentials.
+    async with client.http.get(client.emulator.base_url + "/_emulator/stats") as response:
+        assert response.status == 200
+        stats = await response.json()
+    assert stats == client.emulator.stats()
+    assert stats["requests"] == 2
+    assert stats["by_status"] == {"201": 1, "404": 1}
+    assert stats["participants_created"] == 0
+
+
+async def test_command_line_faults(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "conversations_async.cli",
+        "emulator",
+        "--port",
+        str(port),
+        "--writes-per-second",
+        "1",
+        "--max-in-flight",
+        "5",
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    try:
+        assert process.stdout is not None
+        await asyncio.wait_for(process.stdout.readline(), timeout=20)
+        root = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": basic_authorization(DEFAULT_ACCOUNT_SID, "emulator-auth-token")}
+        async with aiohttp.ClientSession() as http:
+            statuses = []
+            for _ in range(2):
+                async with http.post(f"{root}/v1/Conversations", headers=headers) as response:
+                    statuses.append(response.status)
+            async with http.get(f"{root}/_emulator/stats") as response:
+                stats = await response.json()
+        # One conversation create per second for the service: the second is refused.
+        assert statuses == [201, 429]
+        assert stats["throttled"] == 1
+    finally:
+        process.terminate()
+        await process.wait()

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 DEFAULT_ACCOUNT_SID: Final = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN: Final = "emulator-auth-token"
+STATS_PATH: Final = "/_emulator/stats"
 SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -256,8 +257,23 @@ class Emulator:
 
     # -- the app ------------------------------------------------------------------------------
 
+    def stats(self) -> JSONDict:
+        """The counters as JSON (also served, without auth, at ``GET /_emulator/stats``)."""
+        counters = self.counters
+        return {
+            "requests": counters.requests,
+            "by_status": {str(status): n for status, n in sorted(counters.by_status.items())},
+            "in_flight": counters.in_flight,
+            "max_in_flight": counters.max_in_flight,
+            "throttled": counters.throttled,
+            "disconnects": counters.disconnects,
+            "server_errors": counters.server_errors,
+            "participants_created": self.participants_created,
+        }
+
     def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
+        app.router.add_get(STATS_PATH, self._stats)
         for prefix in ("/v1", "/v1/Services/{service}"):
             conversations = f"{prefix}/Conversations"
             app.router.add_post(conversations, self._create_conversation)
@@ -280,6 +296,9 @@ class Emulator:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == STATS_PATH:
+            # Probes for other processes (benchmarks): not counted, not authenticated.
+            return await handler(request)
         counters = self.counters
         counters.requests += 1
         counters.in_flight += 1
@@ -403,6 +422,9 @@ class Emulator:
         return web.json_response(body, status=status)
 
     # -- handlers -----------------------------------------------------------------------------
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         service = request.match_info.get("service")
