@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from conversations_async import ConversationsError, Session
-from conversations_async import _limits as limits
-from conversations_async._limits import ConcurrencyLimiter, Limiter
+from conversations_async._limits import AdaptiveLimiter, Limiter
 from conversations_async.redis_limiter import RedisLimiter
 from conversations_async.testing import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
@@ -67,11 +66,8 @@ def wait_for_port(port: int, process: subprocess.Popen[Any]) -> None:
 
 
 def in_process_limiter(cap: int) -> tuple[Limiter, str]:
-    adaptive = getattr(limits, "AdaptiveLimiter", None)
-    if adaptive is not None:
-        limiter: Limiter = adaptive(max_permits=cap, writes_per_second=WRITES_PER_SECOND)
-        return limiter, "AdaptiveLimiter"
-    return ConcurrencyLimiter(cap), "ConcurrencyLimiter"
+    limiter = AdaptiveLimiter(max_permits=cap, writes_per_second=WRITES_PER_SECOND)
+    return limiter, "AdaptiveLimiter"
 
 
 async def work(options: dict[str, Any]) -> dict[str, Any]:

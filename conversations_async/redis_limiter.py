@@ -68,7 +68,7 @@ import socket
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
@@ -79,8 +79,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
-from . import _limits
-from ._limits import ConcurrencyLimiter, Limiter, LimiterState, Slot, WriteKey
+from ._limits import AdaptiveLimiter, Limiter, LimiterState, Slot, WriteKey
 from ._sansio import check_pattern
 from .errors import ConversationsError, InvalidArgumentError
 
@@ -269,14 +268,6 @@ class _KeyGate:
         self.users = 0
 
 
-def _default_fallback(max_permits: int, writes_per_second: float | None) -> Limiter:
-    # The adaptive in-process limiter when this version has it, else a plain semaphore.
-    adaptive: Callable[..., Limiter] | None = getattr(_limits, "AdaptiveLimiter", None)
-    if adaptive is not None:
-        return adaptive(max_permits=max_permits, writes_per_second=writes_per_second)
-    return ConcurrencyLimiter(max_permits)
-
-
 def _describe(client: RedisClient) -> str:
     """``host:port/db`` of a client, never its password."""
     if isinstance(client, RedisCluster):
@@ -385,7 +376,9 @@ class RedisLimiter:
         self._lease_ms = lease_seconds * 1000.0
         self._retry_after_cap = retry_after_cap
         self._poll = poll_interval
-        self._fallback: Limiter = fallback or _default_fallback(max_permits, writes_per_second)
+        self._fallback: Limiter = fallback or AdaptiveLimiter(
+            max_permits=max_permits, writes_per_second=writes_per_second
+        )
 
         account_tag = f"ca:{account_sid}"
         self._prefix = namespace
