@@ -75,6 +75,12 @@ class RetryPolicy:
             return request.idempotent or self.retry_ambiguous_writes
         return False
 
+    def wait_for(
+        self, error: ConversationsError, attempt: int, *, rand: Callable[[], float] = random.random
+    ) -> float:
+        """Seconds to wait after ``error`` ended attempt number ``attempt`` (1-based)."""
+        return self.compute_wait(attempt, retry_after_of(error), rand=rand)
+
     def compute_wait(
         self,
         attempt: int,
@@ -82,11 +88,31 @@ class RetryPolicy:
         *,
         rand: Callable[[], float] = random.random,
     ) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        if retry_after is not None:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        ``retry_after`` (the server's ``Retry-After`` in seconds) wins, capped at
+        ``retry_after_cap``; otherwise ``min(max_wait, initial * 2**(attempt-1))``, times a
+        uniform random factor in [0, 1) when ``jitter`` is on ("full jitter").
+        """
+        if retry_after is not None and retry_after == retry_after:  # NaN is not a wait
             return min(max(retry_after, 0.0), self.retry_after_cap)
-        backoff = min(self.max_wait, self.initial * 2.0 ** (attempt - 1))
+        exponent = min(max(attempt - 1, 0), 64)  # 2.0**1100 would overflow
+        backoff = min(self.max_wait, self.initial * 2.0**exponent)
         return backoff * rand() if self.jitter else backoff
+
+
+def retry_after_of(error: ConversationsError) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date) carried by ``error``, if any.
+
+    Twilio may send it with a 429 and, like any HTTP server, with a 503.
+    """
+    if isinstance(error, RateLimitError):
+        return error.retry_after
+    if isinstance(error, APIStatusError):
+        from ._sansio import parse_retry_after
+
+        return parse_retry_after(error.headers.get("Retry-After"))
+    return None
 
 
 DEFAULT_RETRY = RetryPolicy()

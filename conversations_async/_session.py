@@ -324,8 +324,7 @@ class Session:
             except SessionClosedError:
                 raise
             except ConversationsError as error:
-                retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-                wait = self.retry.compute_wait(attempt, retry_after)
+                wait = self.retry.wait_for(error, attempt)
                 if (
                     not self.retry.should_retry(error, request)
                     or attempt >= self.retry.attempts

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from multidict import CIMultiDict
+
 from ._types import JSON
 
 PARTICIPANT_ALREADY_EXISTS: Final = 50433
@@ -89,7 +91,8 @@ class APIStatusError(ConversationsError):
         self.message = message
         self.more_info = more_info
         self.details = details
-        self.headers: Mapping[str, str] = dict(headers or {})
+        # Case-insensitive, as HTTP header names are (HTTP/2 sends them in lower case).
+        self.headers: Mapping[str, str] = CIMultiDict(headers or {})
         self.body = body
         self.method = method
         self.url = url

@@ -11,7 +11,7 @@ import random
 import re
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Self
 
 import attrs
 from aiohttp import web
@@ -64,6 +64,7 @@ class ScriptedFault:
     headers: Mapping[str, str]
     times: int
     body: str | None = None
+    disconnect: bool = False
 
 
 @attrs.define
@@ -77,7 +78,10 @@ class Counters:
     throttled: int = 0
     """429 answers, for any reason."""
     disconnects: int = 0
+    """Connections cut without an answer (after commit, or scripted)."""
     server_errors: int = 0
+    creates: int = 0
+    """Writes that created a conversation or participant (whatever the client was answered)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -152,8 +156,10 @@ class Emulator:
         self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
         self._scripted: list[ScriptedFault] = []
         self._windows = _WriteWindow()
-        self._rng_error = random.Random(self.faults.seed)
-        self._rng_commit = random.Random(self.faults.seed + 1)
+        self._seeded_for: tuple[Faults, int] | None = None
+        self._rng_error = random.Random()
+        self._rng_commit = random.Random()
+        self._reseed()
         self._runner: web.AppRunner | None = None
         self.webhooks = WebhookSender(auth_token)
         """Outgoing webhooks: set ``webhooks.url`` (or pass ``webhook_url=``), read
@@ -228,10 +234,12 @@ class Emulator:
         headers: Mapping[str, str] | None = None,
         times: int = 1,
         body: str | None = None,
+        disconnect: bool = False,
     ) -> None:
         """Answer the next ``times`` requests matching ``method`` and the path glob with an error.
 
-        ``body`` replaces Twilio's JSON error body (e.g. a proxy's HTML page)."""
+        ``body`` replaces Twilio's JSON error body (e.g. a proxy's HTML page). With
+        ``disconnect=True`` the connection is cut instead, before the request is handled."""
         self._scripted.append(
             ScriptedFault(
                 method=method.upper(),
@@ -242,6 +250,7 @@ class Emulator:
                 headers=dict(headers or {}),
                 times=times,
                 body=body,
+                disconnect=disconnect,
             )
         )
 
@@ -332,6 +341,8 @@ class Emulator:
             if faults.max_in_flight is not None and self.counters.in_flight > faults.max_in_flight:
                 return self._throttle(faults.retry_after)
             scripted = self._take_scripted(request)
+            if scripted is not None and scripted.disconnect:
+                self._disconnect(request)
             if scripted is not None and scripted.body is not None:
                 return web.Response(
                     status=scripted.status,
@@ -345,6 +356,7 @@ class Emulator:
                 )
             if faults.latency:
                 await asyncio.sleep(faults.latency)
+            self._reseed()
             if faults.server_error_rate and self._rng_error.random() < faults.server_error_rate:
                 self.counters.server_errors += 1
                 raise TwilioError(500, 20500, "Internal Server Error")
@@ -383,6 +395,25 @@ class Emulator:
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
         return error_response(TwilioError(429, 20429, "Too Many Requests"), headers)
 
+    def _reseed(self) -> None:
+        """(Re)start the fault streams when ``faults`` or its seed was replaced."""
+        faults = self.faults
+        if self._seeded_for is None or (
+            self._seeded_for[0] is not faults or self._seeded_for[1] != faults.seed
+        ):
+            self._seeded_for = (faults, faults.seed)
+            self._rng_error.seed(self.faults.seed)
+            self._rng_commit.seed(self.faults.seed + 1)
+
+    def _disconnect(self, request: web.Request) -> NoReturn:
+        """Cut the connection with no answer at all, as a lost peer or a crashed proxy would."""
+        self.counters.disconnects += 1
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        # aiohttp treats a handler cancelled by a lost peer as routine (logged at DEBUG only).
+        raise asyncio.CancelledError
+
     def _spend_write(self, key: str) -> None:
         """Enforce the per-second write budget of ``key`` (raises a 429 answer when spent)."""
         limit = self.faults.writes_per_second
@@ -407,13 +438,11 @@ class Emulator:
         if event is not None and request.headers.get(WEBHOOK_HEADER) == "true":
             self.webhooks.send(event)
         faults = self.faults
+        self.counters.creates += 1
+        self._reseed()
         roll = self._rng_commit.random()
         if roll < faults.disconnect_after_commit_rate:
-            self.counters.disconnects += 1
-            transport = request.transport
-            if transport is not None:
-                transport.abort()
-            raise asyncio.CancelledError  # aiohttp drops a handler cancelled by a lost peer
+            self._disconnect(request)
         if roll < faults.disconnect_after_commit_rate + faults.server_error_after_commit_rate:
             self.counters.server_errors += 1
             return error_response(TwilioError(500, 20500, "Internal Server Error"))
