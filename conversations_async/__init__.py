@@ -9,6 +9,7 @@
         await session.participants.create(conversation.sid, identity="alice")
 """
 
+from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
@@ -47,6 +48,9 @@ __all__ = [
     "AsyncPager",
     "AuthenticationError",
     "BadRequestError",
+    "BulkReport",
+    "BulkResult",
+    "BulkStatus",
     "ConcurrencyLimiter",
     "ConflictError",
     "Conversation",
@@ -57,6 +61,7 @@ __all__ = [
     "Limiter",
     "LimiterState",
     "MessagingBinding",
+    "NewParticipant",
     "NotFoundError",
     "Page",
     "Participant",

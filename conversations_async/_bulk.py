@@ -253,7 +253,7 @@ class _Onboarding:
                 **fields,  # type: ignore[arg-type]
             )
 
-        for attempt in range(1, rounds + 1):  # noqa: B007 - read by result()
+        for attempt in range(1, rounds + 1):
             try:
                 data = await self._session.request(request)
                 return result(BulkStatus.CREATED, participant=structure(data, Participant))

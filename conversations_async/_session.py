@@ -315,6 +315,7 @@ class Session:
         http = self._ensure_http()
         url = request.resolve(self.base_url)
         started = time.monotonic()
+        slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
         attempt = 0
         while True:
             attempt += 1
@@ -328,7 +329,7 @@ class Session:
                 if (
                     not self.retry.should_retry(error, request)
                     or attempt >= self.retry.attempts
-                    or time.monotonic() - started + wait > self.retry.deadline
+                    or max(time.monotonic() - started, slept) + wait > self.retry.deadline
                 ):
                     raise
                 wait = self._notify_retry(error, request, url, attempt, wait)
@@ -337,6 +338,7 @@ class Session:
                 "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
             )
             await self._sleep(wait)
+            slept += wait
             http = self._ensure_http()
 
     def _notify_retry(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 
+from .._bulk import BulkReport, NewParticipant, ResultCallback, create_many
 from .._pagination import AsyncPager
 from .._sansio import (
     participant_create_request,
@@ -155,4 +157,42 @@ class Participants(Resource):
             key="participants",
             limit=limit,
             page_size=page_size,
+        )
+
+    async def create_many(
+        self,
+        conversation: str,
+        specs: Iterable[NewParticipant] | AsyncIterable[NewParticipant],
+        *,
+        concurrency: int | None = None,
+        on_result: ResultCallback | None = None,
+    ) -> BulkReport:
+        """Add many participants to ``conversation``; none lost, none doubled.
+
+        ``specs`` is any iterable or async iterable of :class:`~conversations_async.NewParticipant`
+        (read lazily: a generator over a huge file is never read ahead of the work).
+        ``concurrency`` specs are in progress at a time (default: the Session's
+        ``max_concurrency``); the Session's limiter still paces the requests themselves.
+
+        Returns a :class:`~conversations_async.BulkReport` with one result per spec, in input
+        order: ``created``, ``existed`` (Twilio 50433/50437, with the participant read back) or
+        ``failed`` (with the error). One spec's failure never raises. A create that failed
+        ambiguously (5xx, timeout, cut connection) is read back before it is sent again.
+
+        ``on_result`` (a function or coroutine function) is called with each result as soon as
+        it is known, in completion order: use it to stream results to a file or a progress bar.
+
+        If the call is cancelled, it stops promptly, leaving no task or limiter permit behind,
+        and re-raises :class:`asyncio.CancelledError`. The results finished until then are the
+        ones ``on_result`` received; a caller in the same task also finds them as a partial
+        report in the error's ``bulk_report`` attribute. Specs in flight at that moment may or
+        may not have been added: running the same input again is safe (they come back
+        ``existed``).
+
+        Raises :class:`~conversations_async.errors.InvalidArgumentError` for a bad
+        ``conversation`` or ``concurrency``; re-raises an exception of the input iterator or of
+        ``on_result``, and :class:`~conversations_async.errors.SessionClosedError`.
+        """
+        return await create_many(
+            self, conversation, specs, concurrency=concurrency, on_result=on_result
         )
