@@ -46,6 +46,8 @@ logger = logging.getLogger("conversations_async")
 DEFAULT_BASE_URL: Final = "https://conversations.twilio.com"
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, connect=10)
 DEFAULT_MAX_CONCURRENCY: Final = 50
+DEFAULT_WRITES_PER_SECOND: Final = 30.0
+"""Twilio's limit on participant writes per conversation and conversation writes per service."""
 
 try:
     __version__ = version("conversations-async")
@@ -156,6 +158,7 @@ class Session:
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy = DEFAULT_RETRY,
         limiter: Limiter | None = None,
+        writes_per_second: float | None = DEFAULT_WRITES_PER_SECOND,
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
@@ -183,7 +186,11 @@ class Session:
         self.timeout: aiohttp.ClientTimeout = timeout
         self.max_concurrency = max_concurrency
         self.retry = retry
-        self.limiter: Limiter = limiter or AdaptiveLimiter(max_permits=max_concurrency)
+        # The default limiter: adaptive permits up to max_concurrency, writes paced per
+        # conversation/service (None turns pacing off). Pass ``limiter`` to set every number.
+        self.limiter: Limiter = limiter or AdaptiveLimiter(
+            max_permits=max_concurrency, writes_per_second=writes_per_second
+        )
         self._sleep: Sleep = sleep or asyncio.sleep
         self._http = http_session
         self._owns_http = http_session is None

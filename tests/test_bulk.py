@@ -21,6 +21,8 @@ from conversations_async import (
 from conversations_async.testing import Emulator, Faults, Limits
 
 FAST = RetryPolicy(initial=0.001, max_wait=0.01)
+# Sessions here leave write pacing off: 30 writes/s would make 1000 creates take 33 s.
+# benchmarks/bulk_rate.py measures create_many against that limit.
 
 
 def users(n: int, prefix: str = "user") -> list[NewParticipant]:
@@ -50,7 +52,7 @@ def client_tasks() -> set[asyncio.Task[object]]:
 
 @pytest.fixture
 async def session(emulator: Emulator) -> AsyncIterator[Session]:
-    async with emulator.session(retry=FAST) as opened:
+    async with emulator.session(writes_per_second=None, retry=FAST) as opened:
         yield opened
 
 
@@ -114,7 +116,7 @@ async def test_invalid_specs_fail_without_a_request(
 
 async def test_permanent_errors_fail_only_their_item() -> None:
     async with Emulator(limits=Limits(participants_per_conversation=5)) as emulator:
-        async with emulator.session(retry=FAST) as session:
+        async with emulator.session(writes_per_second=None, retry=FAST) as session:
             conversation = await session.conversations.create()
             report = await session.participants.create_many(
                 conversation.sid, users(8), concurrency=1
@@ -166,7 +168,9 @@ async def test_an_item_failing_ambiguously_every_time_is_reported_failed(
     emulator: Emulator, conversation: Conversation
 ) -> None:
     emulator.fail_next("POST", "*/Participants", status=503, times=3)
-    async with emulator.session(retry=RetryPolicy(attempts=3, initial=0.0)) as session:
+    async with emulator.session(
+        writes_per_second=None, retry=RetryPolicy(attempts=3, initial=0.0)
+    ) as session:
         report = await session.participants.create_many(conversation.sid, users(1))
     (result,) = report
     assert result.status is BulkStatus.FAILED and isinstance(result.error, ServerError)
@@ -182,7 +186,9 @@ async def test_faults_every_input_accounted_for_none_doubled() -> None:
         seed=11,
     )
     async with Emulator(faults=faults) as emulator:
-        async with emulator.session(retry=FAST, max_concurrency=40) as session:
+        async with emulator.session(
+            writes_per_second=None, retry=FAST, max_concurrency=40
+        ) as session:
             faults_off, emulator.faults = emulator.faults, Faults()
             conversation = await session.conversations.create()
             emulator.faults = faults_off
@@ -271,7 +277,7 @@ async def test_an_error_in_on_result_stops_the_run(
 
 async def test_cancellation_leaves_no_task_and_no_permit_behind() -> None:
     async with Emulator(faults=Faults(latency=0.02)) as emulator:
-        async with emulator.session(retry=FAST) as session:
+        async with emulator.session(writes_per_second=None, retry=FAST) as session:
             conversation = await session.conversations.create()
             seen: list[BulkResult] = []
             enough = asyncio.Event()
@@ -304,7 +310,7 @@ async def test_cancellation_leaves_no_task_and_no_permit_behind() -> None:
 
 async def test_the_partial_report_rides_on_the_cancellation() -> None:
     async with Emulator(faults=Faults(latency=0.02)) as emulator:
-        async with emulator.session(retry=FAST) as session:
+        async with emulator.session(writes_per_second=None, retry=FAST) as session:
             conversation = await session.conversations.create()
             seen: list[BulkResult] = []
             try:
@@ -323,7 +329,7 @@ async def test_the_partial_report_rides_on_the_cancellation() -> None:
 
 async def test_rerunning_after_an_interruption_is_safe() -> None:
     async with Emulator(faults=Faults(latency=0.05)) as emulator:
-        async with emulator.session(retry=FAST) as session:
+        async with emulator.session(writes_per_second=None, retry=FAST) as session:
             conversation = await session.conversations.create()
             with pytest.raises(TimeoutError):
                 async with asyncio.timeout(0.1):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from conversations_async import (
     APIConnectionError,
+    ConcurrencyLimiter,
     Conversation,
     RateLimitError,
     RetryEvent,
@@ -153,7 +154,12 @@ class SleepRecorder:
 def fast_session(emulator: Emulator, sleep: SleepRecorder, **policy: object) -> Session:
     options: dict[str, object] = {"initial": 0.01, "max_wait": 0.01}
     options.update(policy)
-    return emulator.session(retry=RetryPolicy(**options), sleep=sleep)  # type: ignore[arg-type]
+    # A plain semaphore: the AdaptiveLimiter would also pause (for real) on a Retry-After.
+    return emulator.session(
+        retry=RetryPolicy(**options),  # type: ignore[arg-type]
+        sleep=sleep,
+        limiter=ConcurrencyLimiter(10),
+    )
 
 
 @pytest.fixture
