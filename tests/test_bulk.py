@@ -347,3 +347,26 @@ async def test_service_scope(emulator: Emulator, session: Session) -> None:
     assert report.ok and all(
         r.participant and r.participant.chat_service_sid == "IS" + "a" * 32 for r in report
     )
+
+
+async def test_sms_participants_are_read_back_by_binding(
+    emulator: Emulator, session: Session, conversation: Conversation
+) -> None:
+    specs = [
+        NewParticipant(
+            messaging_binding_address=f"+1555000{i:04d}",
+            messaging_binding_proxy_address="+15017122661",
+        )
+        for i in range(12)
+    ]
+    emulator.faults.disconnect_after_commit_rate = 1.0
+    first = await session.participants.create_many(conversation.sid, specs[:6])
+    emulator.faults.disconnect_after_commit_rate = 0.0
+    again = await session.participants.create_many(conversation.sid, specs)
+    assert [r.status for r in first] == [BulkStatus.CREATED] * 6
+    assert all(r.reconciled for r in first)
+    assert [r.status for r in again] == [BulkStatus.EXISTED] * 6 + [BulkStatus.CREATED] * 6
+    assert [r.error_code for r in again.existed] == [50437] * 6
+    for before, after in zip(first, again.existed, strict=True):
+        assert before.participant == after.participant
+    assert len(emulator.store.conversations[conversation.sid].participants) == 12
