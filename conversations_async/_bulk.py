@@ -64,7 +64,7 @@ class BulkStatus(enum.StrEnum):
 
 @attrs.frozen(kw_only=True)
 class NewParticipant:
-    """One participant to add: the parameters of :meth:`Participants.create`, as a record.
+    """One participant to add: the parameters of :meth:`~conversations_async.resources.Participants.create`, as a record.
 
     Nothing is checked when it is made; ``create_many`` checks each spec before sending it, and
     an invalid one becomes a ``failed`` result (see :meth:`validate` to check earlier).
