@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+import attrs
+
 from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
 from ._types import NOT_GIVEN
 from .testing import Emulator, Faults
@@ -32,17 +34,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-SPEC_FIELDS = (
-    "identity",
-    "messaging_binding_address",
-    "messaging_binding_proxy_address",
-    "messaging_binding_projected_address",
-    "attributes",
-    "role_sid",
-    "date_created",
-    "date_updated",
-    "webhook_enabled",
-)
+# The columns an input file may have: the fields of one participant spec.
+SPEC_FIELDS = tuple(field.name for field in attrs.fields(NewParticipant))
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float:
