@@ -51,11 +51,12 @@ class Client:
             body = await response.read()
             status = response.status
         if 200 <= status < 300 and self.openapi is not None:
-            self.validate(method, url, form, status, body)
+            self.validate(self.openapi, method, url, form, status, body)
         return status, json.loads(body) if body else None
 
+    @staticmethod
     def validate(
-        self, method: str, url: URL, form: dict[str, str] | None, status: int, body: bytes
+        openapi: Any, method: str, url: URL, form: dict[str, str] | None, status: int, body: bytes
     ) -> None:
         from urllib.parse import urlencode
 
@@ -69,7 +70,7 @@ class Client:
             data=urlencode(form or {}).encode(),
             content_type="application/x-www-form-urlencoded",
         )
-        self.openapi.validate_response(
+        openapi.validate_response(
             request, MockResponse(body, status_code=status, content_type="application/json")
         )
 
