@@ -69,6 +69,18 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11", default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against bare aiohttp and the official twilio SDK (docs/benchmarks.md).
+
+    Not run by default: a full run takes minutes and wants a quiet machine. Arguments after
+    ``--`` go to the harness, e.g. ``nox -s bench -- --quick`` or ``-- -n 5000 -r 5``.
+    """
+    _install(session, "test")
+    session.install("twilio")
+    session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
 def coverage(session: nox.Session) -> None:
     """The tests with branch coverage."""
     _install(session, "test", extras="[cli]")

@@ -1,0 +1,268 @@
+"""One client run as a process of its own: add N participants, print one JSON line of figures.
+
+Running each client in a fresh process makes its figures its own: ``cpu`` is this process's
+``time.process_time()`` across the measured part only (imports and setup excluded), and
+``max_rss_kib`` its peak resident memory (``ru_maxrss``, in KiB on Linux).
+
+Clients:
+
+- ``aiohttp``: the floor. Bare aiohttp posting the same form bodies, no retries, no parsing
+  beyond reading the body.
+- ``twilio``: the official SDK's async path (``AsyncTwilioHttpClient``). It does not retry.
+- ``ours-gather``: ``session.participants.create`` for each identity under ``asyncio.gather``.
+- ``ours-create-many``: ``session.participants.create_many`` over a generator of specs.
+- ``baseline``: imports the library and opens a Session, nothing else (memory reference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import attrs
+
+CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-create-many", "baseline")
+
+
+@attrs.define(kw_only=True)
+class Job:
+    base_url: str
+    account_sid: str
+    auth_token: str
+    conversation: str
+    n: int
+    concurrency: int
+    prefix: str = "user-"
+
+
+@attrs.define
+class Outcome:
+    """What a client says happened (the server's account is taken separately)."""
+
+    successes: int = 0
+    failed: list[str] = attrs.field(factory=list)
+    """Identities the client reported as not added."""
+    throttled_seen: int | None = None
+    """429 answers the client met, where it can tell (None: it cannot)."""
+    errors: dict[str, int] = attrs.field(factory=dict)
+
+    def fail(self, identity: str, error: BaseException | str) -> None:
+        self.failed.append(identity)
+        name = error if isinstance(error, str) else type(error).__name__
+        self.errors[name] = self.errors.get(name, 0) + 1
+
+
+async def run_aiohttp(job: Job) -> Outcome:
+    import aiohttp
+
+    outcome = Outcome(throttled_seen=0)
+    url = f"{job.base_url}/v1/Conversations/{job.conversation}/Participants"
+    auth = aiohttp.BasicAuth(job.account_sid, job.auth_token)
+    semaphore = asyncio.Semaphore(job.concurrency)
+    connector = aiohttp.TCPConnector(limit=job.concurrency, limit_per_host=0)
+    async with aiohttp.ClientSession(connector=connector, auth=auth) as http:
+
+        async def add(identity: str) -> None:
+            async with semaphore:
+                try:
+                    async with http.post(url, data={"Identity": identity}) as response:
+                        await response.read()
+                        status = response.status
+                except (aiohttp.ClientError, OSError) as exc:
+                    outcome.fail(identity, exc)
+                    return
+            if status == 201:
+                outcome.successes += 1
+            else:
+                if status == 429:
+                    assert outcome.throttled_seen is not None
+                    outcome.throttled_seen += 1
+                outcome.fail(identity, f"HTTP {status}")
+
+        await asyncio.gather(*(add(f"{job.prefix}{i}") for i in range(job.n)))
+    return outcome
+
+
+async def run_twilio(job: Job) -> Outcome:
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
+
+    outcome = Outcome(throttled_seen=0)
+    # Built inside the running loop: AsyncTwilioHttpClient makes its aiohttp session here.
+    http_client = AsyncTwilioHttpClient()
+    client = Client(job.account_sid, job.auth_token, http_client=http_client)
+    client.conversations.base_url = job.base_url
+    participants = client.conversations.v1.conversations(job.conversation).participants
+    semaphore = asyncio.Semaphore(job.concurrency)
+
+    async def add(identity: str) -> None:
+        async with semaphore:
+            try:
+                await participants.create_async(identity=identity)
+            except TwilioRestException as exc:
+                if exc.status == 429:
+                    assert outcome.throttled_seen is not None
+                    outcome.throttled_seen += 1
+                outcome.fail(identity, f"HTTP {exc.status}")
+                return
+            except Exception as exc:  # the SDK lets aiohttp's exceptions through
+                outcome.fail(identity, exc)
+                return
+        outcome.successes += 1
+
+    try:
+        await asyncio.gather(*(add(f"{job.prefix}{i}") for i in range(job.n)))
+    finally:
+        await http_client.close()
+    return outcome
+
+
+def _session(job: Job) -> Any:
+    from conversations_async import Session
+
+    return Session(
+        account_sid=job.account_sid,
+        auth_token=job.auth_token,
+        base_url=job.base_url,
+        max_concurrency=job.concurrency,
+    )
+
+
+async def run_ours_gather(job: Job) -> Outcome:
+    from conversations_async.errors import ConversationsError
+
+    outcome = Outcome()
+    async with _session(job) as session:
+
+        async def add(identity: str) -> None:
+            try:
+                await session.participants.create(job.conversation, identity=identity)
+            except ConversationsError as exc:
+                outcome.fail(identity, exc)
+                return
+            outcome.successes += 1
+
+        await asyncio.gather(*(add(f"{job.prefix}{i}") for i in range(job.n)))
+        outcome.throttled_seen = session.stats.throttled
+    return outcome
+
+
+async def run_ours_create_many(job: Job) -> Outcome:
+    import conversations_async as ca
+
+    new_participant = getattr(ca, "NewParticipant", None)
+    if new_participant is None:
+        raise Unavailable("conversations_async has no create_many/NewParticipant on this branch")
+    outcome = Outcome()
+    async with _session(job) as session:
+        specs = (new_participant(identity=f"{job.prefix}{i}") for i in range(job.n))
+        report = await session.participants.create_many(
+            job.conversation, specs, concurrency=job.concurrency
+        )
+        for result in report:
+            if result.ok:
+                outcome.successes += 1
+            else:
+                outcome.fail(f"{job.prefix}{result.index}", result.error or "failed")
+        outcome.throttled_seen = session.stats.throttled
+    return outcome
+
+
+async def run_baseline(job: Job) -> Outcome:
+    async with _session(job):
+        pass
+    return Outcome()
+
+
+class Unavailable(Exception):
+    """This client cannot run against this checkout (the reason is reported, not raised)."""
+
+
+RUNNERS: dict[str, Callable[[Job], Coroutine[Any, Any, Outcome]]] = {
+    "aiohttp": run_aiohttp,
+    "twilio": run_twilio,
+    "ours-gather": run_ours_gather,
+    "ours-create-many": run_ours_create_many,
+    "baseline": run_baseline,
+}
+
+
+def pin(cpu: int | None) -> bool:
+    if cpu is None or not hasattr(os, "sched_setaffinity") or cpu not in os.sched_getaffinity(0):
+        return False
+    os.sched_setaffinity(0, {cpu})
+    return True
+
+
+def measure(client: str, job: Job) -> dict[str, Any]:
+    runner = RUNNERS[client]
+    # Import what the client needs before the clock starts: imports are not per-create cost.
+    if client == "twilio":
+        try:
+            import twilio.rest  # noqa: F401
+            from twilio.http import async_http_client  # noqa: F401
+        except ImportError:
+            return {"client": client, "skipped": "the twilio package is not installed"}
+    elif client != "aiohttp":
+        import conversations_async  # noqa: F401
+    import aiohttp  # noqa: F401
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    try:
+        outcome = asyncio.run(runner(job))
+    except Unavailable as exc:
+        return {"client": client, "skipped": str(exc)}
+    wall = time.perf_counter() - wall_start
+    cpu = time.process_time() - cpu_start
+    return {
+        "client": client,
+        "n": job.n,
+        "concurrency": job.concurrency,
+        "successes": outcome.successes,
+        "failures": len(outcome.failed),
+        "failed_identities": outcome.failed,
+        "errors": outcome.errors,
+        "throttled_seen": outcome.throttled_seen,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss_before_kib": rss_before,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("client", choices=CLIENTS)
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--account-sid", required=True)
+    parser.add_argument("--auth-token", required=True)
+    parser.add_argument("--conversation", required=True)
+    parser.add_argument("-n", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, required=True)
+    parser.add_argument("--cpu", type=int, default=None)
+    args = parser.parse_args(argv)
+    pinned = pin(args.cpu)
+    job = Job(
+        base_url=args.base_url,
+        account_sid=args.account_sid,
+        auth_token=args.auth_token,
+        conversation=args.conversation,
+        n=args.n,
+        concurrency=args.concurrency,
+    )
+    result = measure(args.client, job)
+    result["pinned"] = pinned
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

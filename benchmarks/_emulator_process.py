@@ -1,0 +1,122 @@
+"""The emulator as a process of its own, driven over stdin/stdout (one JSON line per answer).
+
+The benchmark harness starts one of these per scenario, pinned to its own core where the machine
+has one, so that the emulator's CPU never competes with the client being measured. The library's
+CLI is not used: this launcher also answers the harness's questions about server-side truth.
+
+Commands, one per line on stdin:
+
+- ``new``: reset counters and add a fresh conversation; answers ``{"conversation": "CH…"}``.
+- ``stats {"conversation": "CH…", "prefix": "user-", "n": 2000, "reported_failed": [...]}``:
+  answers the counters and what exists in that conversation: participants present, distinct
+  identities among them, inputs missing, identities present more than once, and how many of the
+  identities the client reported failed are present after all (false failures).
+- ``quit``: stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import sys
+from typing import Any
+
+from conversations_async.testing import Emulator, Faults, Limits
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--max-in-flight", type=int, default=None)
+    parser.add_argument("--retry-after", type=float, default=None)
+    parser.add_argument("--writes-per-second", type=float, default=None)
+    parser.add_argument("--server-error-rate", type=float, default=0.0)
+    parser.add_argument("--server-error-after-commit-rate", type=float, default=0.0)
+    parser.add_argument("--disconnect-after-commit-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def pin(cpu: int | None) -> bool:
+    """Pin this process to ``cpu`` when the OS allows it; whether it did."""
+    if cpu is None or not hasattr(os, "sched_setaffinity"):
+        return False
+    if cpu not in os.sched_getaffinity(0):
+        return False
+    os.sched_setaffinity(0, {cpu})
+    return True
+
+
+def census(emulator: Emulator, query: dict[str, Any]) -> dict[str, Any]:
+    """The server's truth about one conversation after a client run."""
+    entry = emulator.store.conversations[query["conversation"]]
+    identities = collections.Counter(
+        record["identity"] for record in entry.participants.values() if record["identity"]
+    )
+    prefix, n = query["prefix"], int(query["n"])
+    expected = {f"{prefix}{i}" for i in range(n)}
+    reported_failed = set(query.get("reported_failed", ()))
+    counters = emulator.counters
+    return {
+        "requests": counters.requests,
+        "by_status": {str(status): count for status, count in sorted(counters.by_status.items())},
+        "throttled": counters.throttled,
+        "server_errors": counters.server_errors,
+        "disconnects": counters.disconnects,
+        "max_in_flight": counters.max_in_flight,
+        "participants_present": len(entry.participants),
+        "distinct_identities": len(identities),
+        "duplicates": sum(count - 1 for count in identities.values() if count > 1),
+        "missing": len(expected - identities.keys()),
+        "unexpected": len(identities.keys() - expected),
+        "false_failures": len(reported_failed & identities.keys()),
+    }
+
+
+async def serve(args: argparse.Namespace) -> None:
+    faults = Faults(
+        latency=args.latency,
+        max_in_flight=args.max_in_flight,
+        retry_after=args.retry_after,
+        writes_per_second=args.writes_per_second,
+        server_error_rate=args.server_error_rate,
+        server_error_after_commit_rate=args.server_error_after_commit_rate,
+        disconnect_after_commit_rate=args.disconnect_after_commit_rate,
+        seed=args.seed,
+    )
+    # Twilio caps a conversation at 1,000 participants; a benchmark adds far more to one.
+    limits = Limits(participants_per_conversation=10**9, non_chat_per_conversation=10**9)
+    # keep_requests=0: the request log would only cost the emulator memory and time.
+    async with Emulator(port=args.port, faults=faults, limits=limits, keep_requests=0) as emulator:
+        reply({"base_url": emulator.base_url, "pinned": pin(args.cpu)})
+        while True:
+            line = await asyncio.to_thread(sys.stdin.readline)
+            command, _, argument = line.strip().partition(" ")
+            if command in {"", "quit"}:
+                return
+            if command == "new":
+                emulator.reset_counters()
+                record = emulator.store.create_conversation(None, {"FriendlyName": "benchmark"})
+                reply({"conversation": record["sid"]})
+            elif command == "stats":
+                reply(census(emulator, json.loads(argument)))
+            else:
+                reply({"error": f"unknown command {command!r}"})
+
+
+def reply(answer: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

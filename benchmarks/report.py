@@ -1,0 +1,245 @@
+"""Targets and the Markdown page, both computed from a results dict (``results/latest.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+OURS = ("ours-gather", "ours-create-many")
+LABELS = {
+    "aiohttp": "bare aiohttp (floor)",
+    "twilio": "twilio SDK (async)",
+    "ours-gather": "ours: create + gather",
+    "ours-create-many": "ours: create_many",
+    "baseline": "baseline (import + Session)",
+}
+CPU_RATIO_LIMIT = 1.15
+RATE_THROTTLED_SHARE_LIMIT = 0.01
+RATE_WALL_LIMIT = 1.10
+MEMORY_LIMIT_MIB = 150.0
+
+
+def _median(scenario: dict[str, Any], client: str, figure: str) -> float | None:
+    entry = scenario["clients"].get(client)
+    if entry is None:
+        return None
+    value: float = entry["summary"][figure]["median"]
+    return value
+
+
+def _worst(scenario: dict[str, Any], client: str, figure: str) -> float | None:
+    entry = scenario["clients"].get(client)
+    if entry is None:
+        return None
+    value: float = entry["summary"][figure]["max"]
+    return value
+
+
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target and client: what was measured, the limit, and whether it was met."""
+    rows: list[dict[str, Any]] = []
+
+    def add(scenario: str, client: str, target: str, value: float | None, met: bool) -> None:
+        rows.append(
+            {"scenario": scenario, "client": client, "target": target, "value": value, "met": met}
+        )
+
+    for scenario in results["scenarios"]:
+        name, kind = scenario["name"], scenario["kind"]
+        for client in OURS:
+            if client not in scenario["clients"]:
+                continue
+            if kind == "unlimited":
+                ours = _median(scenario, client, "cpu_us_per_create")
+                floor = _median(scenario, "aiohttp", "cpu_us_per_create")
+                sdk = _median(scenario, "twilio", "cpu_us_per_create")
+                if ours is not None and floor:
+                    ratio = ours / floor
+                    add(name, client, f"CPU/create ≤ {CPU_RATIO_LIMIT}x aiohttp", ratio,
+                        ratio <= CPU_RATIO_LIMIT)  # fmt: skip
+                if ours is not None and sdk:
+                    add(name, client, "CPU/create < twilio SDK", ours / sdk, ours < sdk)
+            elif kind == "cap":
+                failures = _worst(scenario, client, "failures")
+                add(name, client, "zero failures", failures, failures == 0)
+            elif kind == "rate":
+                failures = _worst(scenario, client, "failures")
+                share = _worst(scenario, client, "throttled_share")
+                wall = _median(scenario, client, "wall_over_minimum")
+                add(name, client, "zero failures", failures, failures == 0)
+                add(name, client, f"429 share ≤ {RATE_THROTTLED_SHARE_LIMIT:.0%}", share,
+                    share is not None and share <= RATE_THROTTLED_SHARE_LIMIT)  # fmt: skip
+                add(name, client, f"wall ≤ {RATE_WALL_LIMIT}x minimum", wall,
+                    wall is not None and wall <= RATE_WALL_LIMIT)  # fmt: skip
+            elif kind == "faults" and client == "ours-create-many":
+                # A lone create() is not resent after an ambiguous failure, by design: reading
+                # back before creating again is create_many's job, so the targets are its.
+                for figure in ("false_failures", "duplicates", "missing"):
+                    value = _worst(scenario, client, figure)
+                    add(name, client, f"zero {figure.replace('_', ' ')}", value, value == 0)
+            elif kind == "memory":
+                peak = _worst(scenario, client, "max_rss_mib")
+                add(name, client, f"peak RSS < {MEMORY_LIMIT_MIB:.0f} MiB", peak,
+                    peak is not None and peak < MEMORY_LIMIT_MIB)  # fmt: skip
+    return rows
+
+
+def _cell(summary: dict[str, Any], figure: str, fmt: str) -> str:
+    stats = summary[figure]
+    median = format(stats["median"], fmt)
+    if stats["min"] == stats["max"]:
+        return median
+    return f"{median} ({format(stats['min'], fmt)}–{format(stats['max'], fmt)})"
+
+
+COLUMNS: dict[str, list[tuple[str, str, str]]] = {
+    "unlimited": [
+        ("CPU µs/create", "cpu_us_per_create", ".0f"),
+        ("wall s", "wall_s", ".2f"),
+        ("creates/s", "creates_per_s", ".0f"),
+        ("ok", "successes", ".0f"),
+    ],
+    "cap": [
+        ("ok", "successes", ".0f"),
+        ("failed", "failures", ".0f"),
+        ("429s", "throttled", ".0f"),
+        ("wall s", "wall_s", ".2f"),
+        ("CPU µs/create", "cpu_us_per_create", ".0f"),
+    ],
+    "rate": [
+        ("ok", "successes", ".0f"),
+        ("failed", "failures", ".0f"),
+        ("429 share", "throttled_share", ".1%"),
+        ("wall s", "wall_s", ".2f"),
+        ("wall / minimum", "wall_over_minimum", ".3f"),
+    ],
+    "faults": [
+        ("ok", "successes", ".0f"),
+        ("reported failed", "failures", ".0f"),
+        ("false failures", "false_failures", ".0f"),
+        ("missing on server", "missing", ".0f"),
+        ("duplicates", "duplicates", ".0f"),
+        ("wall s", "wall_s", ".2f"),
+    ],
+    "memory": [
+        ("peak RSS MiB", "max_rss_mib", ".1f"),
+        ("ok", "successes", ".0f"),
+        ("wall s", "wall_s", ".1f"),
+        ("CPU µs/create", "cpu_us_per_create", ".0f"),
+    ],
+}
+
+
+def _ratio_table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| scenario | twilio SDK / floor | ours create+gather / floor | ours create_many / floor |",
+        "|---|---|---|---|",
+    ]
+    for scenario in results["scenarios"]:
+        if scenario["kind"] != "unlimited":
+            continue
+        floor = _median(scenario, "aiohttp", "cpu_us_per_create")
+        cells = []
+        for client in ("twilio", *OURS):
+            value = _median(scenario, client, "cpu_us_per_create")
+            cells.append(f"{value / floor:.2f}x" if value is not None and floor else "–")
+        lines.append(f"| {scenario['name']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine, settings = results["machine"], results["settings"]
+    pinning = (
+        ", pinned to core 1; each client run is a fresh process pinned to core 0."
+        if settings["pinned"]
+        else "; each client run is a fresh process (not pinned)."
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        "How conversations_async behaves under load, next to bare aiohttp (the floor: the same",
+        "form posts with nothing on top) and the official `twilio` SDK's async client, all",
+        "against the emulator on loopback. Generated by `benchmarks/run.py`; the raw figures",
+        "are in `benchmarks/results/latest.json`. Reproduce with `nox -s bench` (or",
+        "`python -m benchmarks`).",
+        "",
+        "## How it is measured",
+        "",
+        "- The emulator runs in a process of its own" + pinning,
+        "- Client CPU is that process's `time.process_time()` across the measured part only",
+        "  (imports excluded); peak memory is its `ru_maxrss`.",
+        f"- {settings['repetitions']} repetitions per scenario; the clients take turns in an",
+        "  order that rotates each repetition. Cells show the median, with (min–max) when they",
+        "  differ. Each run adds participants `user-0…user-N-1` to a fresh conversation, and the",
+        "  emulator is then asked what really exists (false failures: reported failed but",
+        "  present; missing: inputs absent; duplicates: identities present twice).",
+        "- bare aiohttp and the twilio SDK do not retry; ours uses the default `Session`",
+        "  (`max_concurrency` = the scenario's concurrency) and its default retry policy.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| date | {machine['date']} |",
+        f"| command | `{machine['command']}` |",
+        f"| commit | {machine['git_commit']} |",
+        f"| CPUs (nproc) | {machine['nproc']} |",
+        f"| CPU model | {machine['cpu_model']} |",
+        f"| Python | {machine['python']} |",
+        f"| aiohttp | {machine['aiohttp']} |",
+        f"| twilio | {machine['twilio']} |",
+        f"| conversations-async | {machine['conversations_async']} |",
+        "",
+        "## CPU per create, as a ratio to bare aiohttp",
+        "",
+        "Median client CPU per create divided by the floor's, lower is better.",
+        "",
+        *_ratio_table(results),
+        "",
+        "## Targets",
+        "",
+        "| scenario | client | target | measured | met |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results.get("targets", []):
+        value = row["value"]
+        shown = "–" if value is None else f"{value:.3g}"
+        lines.append(
+            f"| {row['scenario']} | {LABELS[row['client']]} | {row['target']} | {shown} | "
+            f"{'yes' if row['met'] else '**no**'} |"
+        )
+    lines += ["", "## Scenarios", ""]
+    for scenario in results["scenarios"]:
+        columns = COLUMNS[scenario["kind"]]
+        lines += [
+            f"### {scenario['name']}",
+            "",
+            scenario["description"] + ".",
+            "",
+            "| client | " + " | ".join(title for title, _, _ in columns) + " |",
+            "|---|" + "---|" * len(columns),
+        ]
+        for client, entry in scenario["clients"].items():
+            cells = [_cell(entry["summary"], figure, fmt) for _, figure, fmt in columns]
+            lines.append(f"| {LABELS[client]} | " + " | ".join(cells) + " |")
+        for client, why in scenario["skipped"].items():
+            lines.append(f"| {LABELS[client]} | skipped: {why} |" + " |" * (len(columns) - 1))
+        if scenario["kind"] == "rate":
+            minimum = (scenario["n"] - 1) / float(scenario["faults"]["writes_per_second"])
+            lines += ["", f"Theoretical minimum: (N-1)/30 = {minimum:.2f} s."]
+        if scenario["kind"] == "memory":
+            base = scenario["clients"].get("baseline")
+            ours = scenario["clients"].get("ours-create-many")
+            if base and ours:
+                delta = (
+                    ours["summary"]["max_rss_mib"]["median"]
+                    - base["summary"]["max_rss_mib"]["median"]
+                )
+                lines += ["", f"Above the baseline process: {delta:.1f} MiB."]
+        load = scenario["load_average_before"], scenario["load_average_after"]
+        if all(load):
+            lines += [
+                "",
+                f"Load average (1 min) before/after: {load[0][0]:.2f} / {load[1][0]:.2f}.",
+            ]
+        lines.append("")
+    return "\n".join(lines)
