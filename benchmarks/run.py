@@ -195,6 +195,8 @@ def run_client(
         "--concurrency",
         str(scenario.concurrency),
     ]
+    if "writes_per_second" in scenario.faults:
+        command += ["--writes-per-second", str(scenario.faults["writes_per_second"])]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     done = subprocess.run(
