@@ -154,6 +154,11 @@ def markdown(results: dict[str, Any]) -> str:
         else "; each client run is a fresh process (not pinned)."
     )
     lines = [
+        # Not in a toctree until the site links it; orphan keeps the -W docs build clean.
+        "---",
+        "orphan: true",
+        "---",
+        "",
         "# Benchmarks",
         "",
         "How conversations_async behaves under load, next to bare aiohttp (the floor: the same",
