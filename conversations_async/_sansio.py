@@ -13,18 +13,23 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import attrs
 from yarl import URL
 
 from ._convert import format_datetime
+from ._limits import conversation_write_key, service_write_key
 from ._types import JSON, NOT_GIVEN, NotGiven
-from .errors import APIStatusError, InvalidArgumentError, RateLimitError, error_class_for
-
-if TYPE_CHECKING:
-    from .models import ConversationState
+from .errors import (
+    APIStatusError,
+    InvalidArgumentError,
+    RateLimitError,
+    ResponseValidationError,
+    error_class_for,
+)
+from .models import ConversationState
 
 ROLE_SID: Final = re.compile(r"^RL[0-9a-fA-F]{32}$")
 CHAT_SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
@@ -227,7 +232,6 @@ def participant_create_request(
     webhook_enabled: bool | NotGiven = NOT_GIVEN,
 ) -> Request:
     """POST /v1/[Services/{IS}/]Conversations/{conversation}/Participants."""
-    from ._limits import conversation_write_key
 
     path = participants_path(service, conversation)
     check_text("identity", identity, max_length=MAX_IDENTITY)
@@ -333,7 +337,6 @@ def participant_update_request(
 ) -> Request:
     """POST …/Participants/{participant}. ``None`` for the two addresses or the read index sends
     ``null``, which clears them; the participant's own address cannot be changed."""
-    from ._limits import conversation_write_key
 
     path = participants_path(service, conversation, participant)
     check_text("identity", identity, max_length=MAX_IDENTITY)
@@ -386,7 +389,6 @@ def participant_delete_request(
 ) -> Request:
     """DELETE …/Participants/{participant}, with ``X-Twilio-Webhook-Enabled`` when asked
     (twilio-python builds that header for deletes and then drops it; we keep it)."""
-    from ._limits import conversation_write_key
 
     return Request(
         method="DELETE",
@@ -498,7 +500,6 @@ def check_timer(
 def check_state(value: ConversationState | str | NotGiven) -> str | NotGiven:
     """A state Twilio knows. A ``ConversationState`` pseudo-member (a state added by Twilio
     later) is sent as given; a plain string must name a known state."""
-    from .models import ConversationState
 
     if value is NOT_GIVEN or isinstance(value, ConversationState):
         return value
@@ -562,7 +563,6 @@ def conversation_create_request(
     *, service: str | None = None, webhook_enabled: bool | NotGiven = NOT_GIVEN, **fields: Any
 ) -> Request:
     """POST /v1/[Services/{IS}/]Conversations (``fields``: see :func:`conversation_fields`)."""
-    from ._limits import service_write_key
 
     return Request(
         method="POST",
@@ -586,7 +586,6 @@ def conversation_update_request(
     **fields: Any,
 ) -> Request:
     """POST …/Conversations/{conversation}; spends the conversation's write budget."""
-    from ._limits import conversation_write_key
 
     return Request(
         method="POST",
@@ -601,7 +600,6 @@ def conversation_delete_request(
     conversation: str, *, service: str | None = None, webhook_enabled: bool | NotGiven = NOT_GIVEN
 ) -> Request:
     """DELETE …/Conversations/{conversation}; spends the service's write budget."""
-    from ._limits import service_write_key
 
     return Request(
         method="DELETE",
@@ -726,7 +724,6 @@ def conversation_with_participants_request(
 ) -> Request:
     """POST /v1/[Services/{IS}/]ConversationWithParticipants: a conversation and up to 10
     participants in one request (``Participant`` repeated, one JSON object each)."""
-    from ._limits import service_write_key
 
     if isinstance(participants, str | bytes | Mapping):
         raise InvalidArgumentError("participants", "must be a list of participants")
@@ -792,15 +789,19 @@ def decode_response(
 ) -> JSON:
     """JSON of a 2xx answer; otherwise raise the typed error for the status and Twilio code."""
     if 200 <= status < 300:
-        try:
-            return decode_body(body)
-        except ValueError as exc:
-            from .errors import ResponseValidationError
-
-            raise ResponseValidationError(
-                f"HTTP {status} answer is not JSON", body=body, errors=[str(exc)]
-            ) from exc
+        return decode_success(status, body)
     raise status_error(status, headers, body, method=method, url=url)
+
+
+def decode_success(status: int, body: bytes) -> JSON:
+    """The JSON of a 2xx answer (``None`` for an empty one); a body that is not JSON raises
+    :class:`~conversations_async.errors.ResponseValidationError` carrying it."""
+    try:
+        return decode_body(body)
+    except ValueError as exc:
+        raise ResponseValidationError(
+            f"HTTP {status} answer is not JSON", body=body, errors=[str(exc)]
+        ) from exc
 
 
 def status_error(

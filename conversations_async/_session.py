@@ -19,14 +19,14 @@ from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
+from urllib.parse import urlencode
 
 import aiohttp
-from multidict import CIMultiDict
 from yarl import URL
 
 from ._limits import AdaptiveLimiter, Limiter
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
-from ._sansio import Request, decode_response, status_error
+from ._sansio import Request, decode_success, status_error
 from ._types import JSON
 from .errors import (
     APIConnectionError,
@@ -113,6 +113,16 @@ def _check_base_url(base_url: str | URL) -> URL:
     return url
 
 
+_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+
+
+class _FixedHeaders(dict[str, str]):
+    """The headers every request sends; its repr hides the credentials they carry."""
+
+    def __repr__(self) -> str:
+        return repr({k: "***" if k == "Authorization" else v for k, v in self.items()})
+
+
 class _Secret:
     """Holds a credential so that no repr, log line or traceback shows it."""
 
@@ -197,11 +207,17 @@ class Session:
         self._closed = False
         self._entered = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._headers = CIMultiDict(
+        # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
+        # so they go on each request rather than on the ClientSession).
+        self._plain_headers = _FixedHeaders(
             {
                 "User-Agent": user_agent(),
                 "Accept": "application/json",
+                "Authorization": self._authorization.reveal(),
             }
+        )
+        self._form_headers = _FixedHeaders(
+            {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
         self.stats = SessionStats()
 
@@ -328,7 +344,9 @@ class Session:
             attempt += 1
             try:
                 status, headers, body = await self._send_once(http, request, url)
-                return decode_response(status, headers, body, method=request.method, url=str(url))
+                if 200 <= status < 300:
+                    return decode_success(status, body)
+                raise status_error(status, headers, body, method=request.method, url=str(url))
             except SessionClosedError:
                 raise
             except ConversationsError as error:
@@ -363,13 +381,17 @@ class Session:
     async def _send_once(
         self, http: aiohttp.ClientSession, request: Request, url: URL
     ) -> tuple[int, Mapping[str, str], bytes]:
-        headers = CIMultiDict(self._headers)
-        headers.update(request.headers)
-        headers["Authorization"] = self._authorization.reveal()
-        data: list[tuple[str, str]] | None = None
-        if request.method in {"POST", "PUT", "PATCH"}:
-            data = list(request.form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        data: bytes | None = None
+        headers: Mapping[str, str]
+        if request.method in _BODY_METHODS:
+            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
+            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
+            data = urlencode(request.form).encode()
+            headers = self._form_headers
+        else:
+            headers = self._plain_headers
+        if request.headers:
+            headers = {**headers, **request.headers}
         self.stats.requests += 1
         async with self.limiter.slot(request.write_key) as slot:
             try:
