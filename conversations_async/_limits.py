@@ -146,6 +146,27 @@ class _Bucket:
     """Callers queued on this key, FIFO; ``waiters[0]`` is the only one that may take a token."""
 
 
+class _AdaptiveSlotContext(AbstractAsyncContextManager[Slot]):
+    """``async with limiter.slot(key)``. A class rather than a generator-based context manager
+    because it runs around every request: its common case costs a few attribute reads."""
+
+    __slots__ = ("_limiter", "_write_key")
+
+    def __init__(self, limiter: AdaptiveLimiter, write_key: WriteKey | None) -> None:
+        self._limiter = limiter
+        self._write_key = write_key
+
+    async def __aenter__(self) -> Slot:
+        limiter = self._limiter
+        if not limiter._try_enter_now(self._write_key):
+            # A cancel while waiting here leaves nothing held: _enter undoes its own waiting.
+            await limiter._enter(self._write_key)
+        return _AdaptiveSlot(limiter, limiter._epoch)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._limiter._release_permit()
+
+
 class _AdaptiveSlot:
     """The slot handed out by :class:`AdaptiveLimiter`; only the first report counts."""
 
@@ -270,8 +291,22 @@ class AdaptiveLimiter:
         """Seconds between two writes on one key (``None`` when write pacing is off)."""
         return self._interval
 
-    @contextlib.asynccontextmanager
-    async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
+    def slot(self, write_key: WriteKey | None) -> AbstractAsyncContextManager[Slot]:
+        return _AdaptiveSlotContext(self, write_key)
+
+    def _try_enter_now(self, write_key: WriteKey | None) -> bool:
+        """Take a permit at once if nothing stands in the way: no pacing for this request, no
+        pause, nobody queued, a permit free. The common case, so it takes no await."""
+        if write_key is not None and self._interval is not None:
+            return False
+        self._bind()
+        if self._waiters or self._in_flight >= self._permits or self._pause_until > self._now():
+            return False
+        self._in_flight += 1
+        return True
+
+    async def _enter(self, write_key: WriteKey | None) -> None:
+        """Wait for a write turn (when paced) and a permit, counting the time spent waiting."""
         loop = self._bind()
         start = self._now()
         self._waiting += 1
@@ -283,10 +318,6 @@ class AdaptiveLimiter:
         finally:
             self._waiting -= 1
             self._wait_seconds += self._now() - start
-        try:
-            yield _AdaptiveSlot(self, self._epoch)
-        finally:
-            self._release_permit()
 
     @property
     def state(self) -> LimiterState:
