@@ -16,6 +16,7 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
 from cattrs.preconf.json import make_converter
+from yarl import URL
 
 from .errors import ResponseValidationError
 from .models import (
@@ -52,6 +53,8 @@ def parse_attributes(value: object, _: object = None) -> Any:
     Text that is not JSON is kept as it came, so a record never fails over its metadata.
     """
     if isinstance(value, str):
+        if value == "{}":  # what Twilio sends when unset: most records, no parser needed
+            return {}
         try:
             return json.loads(value)
         except ValueError:
@@ -92,17 +95,36 @@ def _strict_str(value: object, _: object) -> str:
     return value
 
 
-def configure_scalars(converter: cattrs.Converter) -> None:
-    """Strict strings, dates, URLs."""
-    from yarl import URL
+def _optional(hook: Callable[[object, object], R]) -> Callable[[object, object], R | None]:
+    # Registered for ``T | None`` itself: cattrs' generic union handling would otherwise look
+    # up T's hook again for every field of every record (a measurable share of a create).
+    def structure(value: object, type_: object) -> R | None:
+        return None if value is None else hook(value, type_)
 
+    return structure
+
+
+def _structure_url(value: object, _: object) -> URL:
+    return value if isinstance(value, URL) else URL(str(value))
+
+
+def _structure_int(value: object, _: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return int(value)
+
+
+def configure_scalars(converter: cattrs.Converter) -> None:
+    """Strict strings, dates, URLs, and their optional forms."""
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
     converter.register_unstructure_hook(datetime, format_datetime)
-    converter.register_structure_hook(
-        URL, lambda v, _: URL(v) if isinstance(v, URL) else URL(str(v))
-    )
+    converter.register_structure_hook(URL, _structure_url)
     converter.register_unstructure_hook(URL, str)
+    converter.register_structure_hook(str | None, _optional(_strict_str))
+    converter.register_structure_hook(int | None, _optional(_structure_int))
+    converter.register_structure_hook(datetime | None, _optional(lambda v, _: parse_datetime(v)))
+    converter.register_structure_hook(URL | None, _optional(_structure_url))
 
 
 def _structure_state(value: object, _: object) -> ConversationState:
@@ -113,8 +135,12 @@ def _structure_state(value: object, _: object) -> ConversationState:
 
 def configure_records(converter: cattrs.Converter) -> None:
     """Participant, Conversation and their open-ended sub-objects."""
-    converter.register_structure_hook(MessagingBinding, _open_record_hook(MessagingBinding))
-    converter.register_structure_hook(ConversationTimers, _open_record_hook(ConversationTimers))
+    binding_hook = _open_record_hook(MessagingBinding)
+    timers_hook = _open_record_hook(ConversationTimers)
+    converter.register_structure_hook(MessagingBinding, binding_hook)
+    converter.register_structure_hook(MessagingBinding | None, _optional(binding_hook))
+    converter.register_structure_hook(ConversationTimers, timers_hook)
+    converter.register_structure_hook(ConversationTimers | None, _optional(timers_hook))
     converter.register_unstructure_hook(MessagingBinding, _unstructure_open_record)
     converter.register_unstructure_hook(ConversationTimers, _unstructure_open_record)
     # ConversationState is a str subclass: without its own hook the strict str hook would
