@@ -65,9 +65,20 @@ class Participant:
     role_sid: str | None = None
     date_created: datetime | None = None
     date_updated: datetime | None = None
-    url: URL | None = None
+    _url: str | None = attrs.field(
+        default=None, alias="url", converter=attrs.converters.optional(str)
+    )
     last_read_message_index: int | None = None
     last_read_timestamp: str | None = None
+
+    @property
+    def url(self) -> URL | None:
+        """The participant's absolute URL.
+
+        Kept as Twilio's text and made a :class:`yarl.URL` when read: a yarl URL weighs about
+        400 bytes, which a bulk report of 100,000 participants would otherwise hold 100,000 times.
+        """
+        return None if self._url is None else URL(self._url, encoded=True)
 
 
 @attrs.frozen(kw_only=True)

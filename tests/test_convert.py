@@ -178,3 +178,20 @@ def test_every_participant_example_of_the_spec_structures_without_loss(
             assert_lossless(structure(example, Participant), example)
         except AssertionError as failure:
             raise AssertionError(f"{name}: {failure}") from None
+
+
+def test_participant_url_is_a_yarl_url_kept_as_twilio_wrote_it() -> None:
+    text = "https://conversations.twilio.com/v1/Conversations/CH1/Participants/a%2Fb"
+    participant = structure({"sid": "MB1", "url": text}, Participant)
+    assert isinstance(participant.url, URL)
+    assert str(participant.url) == text  # already encoded: never re-quoted
+    assert participant.url.raw_parts[-1] == "a%2Fb"
+    assert Participant(sid="MB1", url=URL(text)) == participant
+    assert converter.unstructure(participant)["url"] == text
+    assert structure({"sid": "MB1"}, Participant).url is None
+
+
+def test_records_share_their_repeated_sids() -> None:
+    first = structure({"sid": "MB1", "account_sid": "AC" + "1" * 32}, Participant)
+    second = structure({"sid": "MB2", "account_sid": "".join(["AC", "1" * 32])}, Participant)
+    assert first.account_sid is second.account_sid
