@@ -296,6 +296,9 @@ class _Onboarding:
         return None
 
 
+_END: Final = object()
+
+
 class _Specs:
     """Hands out ``(index, spec)`` pairs from a sync or async iterable, one pull at a time."""
 
@@ -314,21 +317,22 @@ class _Specs:
         self._exhausted = False
 
     async def next(self) -> tuple[int, object] | None:
+        if self._sync is not None:
+            # A plain iterator is advanced without awaiting, so no other worker can interleave.
+            return self._numbered(next(self._sync, _END))
         async with self._lock:
             if self._exhausted:
                 return None
-            try:
-                if self._sync is not None:
-                    spec = next(self._sync)
-                else:
-                    assert self._async is not None
-                    spec = await anext(self._async)
-            except (StopIteration, StopAsyncIteration):
-                self._exhausted = True
-                return None
-            index = self._next_index
-            self._next_index += 1
-            return index, spec
+            assert self._async is not None
+            return self._numbered(await anext(self._async, _END))
+
+    def _numbered(self, spec: object) -> tuple[int, object] | None:
+        if spec is _END or self._exhausted:
+            self._exhausted = True
+            return None
+        index = self._next_index
+        self._next_index += 1
+        return index, spec
 
 
 async def create_many(
