@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from ._convert import structure
 from ._sansio import Request, participant_create_request, participants_path
 from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
@@ -256,7 +255,8 @@ class _Onboarding:
         for attempt in range(1, rounds + 1):
             try:
                 data = await self._session.request(request)
-                return result(BulkStatus.CREATED, participant=structure(data, Participant))
+                participant = self._participants._structure(data, Participant)
+                return result(BulkStatus.CREATED, participant=participant)
             except SessionClosedError:
                 raise
             except ConversationsError as error:
