@@ -4,27 +4,16 @@ runs against the emulator, so the docs cannot rot."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import inspect
 import os
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from _examples import EXAMPLES, load_example
 
 from conversations_async import Session
 from conversations_async.testing import Emulator
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"docs_example_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _runnable() -> list[Path]:
@@ -37,7 +26,7 @@ def test_there_are_examples_to_run() -> None:
 
 @pytest.mark.parametrize("path", _runnable(), ids=lambda p: p.stem)
 async def test_example_runs_against_the_emulator(path: Path, session: Session) -> None:
-    main = _load(path).main
+    main = load_example(path.stem).main
     assert inspect.iscoroutinefunction(main)
     await main(session)
 

@@ -3,24 +3,18 @@ Twilio can: a concurrency cap, 5xx answers and connections cut after commit."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from _examples import load_example
 
 from conversations_async import RetryPolicy
 from conversations_async.testing import Emulator, Faults
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
 BULK_EXAMPLES = ["bulk_onboarding", "bulk_streaming_and_cancelling", "retries_and_limits"]
 
 
 @pytest.mark.parametrize("name", BULK_EXAMPLES)
 async def test_bulk_example_runs_under_faults(name: str) -> None:
-    spec = importlib.util.spec_from_file_location(f"docs_example_{name}", EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_example(name)
     faults = Faults(
         max_in_flight=8,
         latency=0.002,

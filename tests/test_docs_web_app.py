@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _examples import load_example
 
 from conversations_async import Conversation
 from conversations_async.testing import Emulator
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "web_app.py"
-
 
 def _create_app() -> Any:
-    spec = importlib.util.spec_from_file_location("docs_example_web_app", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.create_app()
+    return load_example("web_app").create_app()
 
 
 async def test_one_session_serves_every_request(

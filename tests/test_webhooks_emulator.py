@@ -3,10 +3,10 @@ it, and the user's coroutine adds a participant back through the Session."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from _examples import load_example
 
 from conversations_async import Session
 from conversations_async.testing import Emulator
@@ -17,15 +17,9 @@ from conversations_async.webhooks import (
     parse_event,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "webhook_bot.py"
-
 
 def _bot() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("docs_example_webhook_bot", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("webhook_bot")
 
 
 async def test_a_new_conversation_gets_a_greeter(

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from _examples import load_example
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from yarl import URL
@@ -432,13 +431,7 @@ async def test_signed_url_keeps_raw_path_and_query(client: Client) -> None:
 
 
 def _load_example() -> ModuleType:
-    path = Path(__file__).parents[1] / "docs" / "examples" / "webhook_bot.py"
-    spec = importlib.util.spec_from_file_location("webhook_bot_example", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example("webhook_bot")
 
 
 class FakeParticipants:
