@@ -61,14 +61,8 @@ def census(emulator: Emulator, query: dict[str, Any]) -> dict[str, Any]:
     prefix, n = query["prefix"], int(query["n"])
     expected = {f"{prefix}{i}" for i in range(n)}
     reported_failed = set(query.get("reported_failed", ()))
-    counters = emulator.counters
     return {
-        "requests": counters.requests,
-        "by_status": {str(status): count for status, count in sorted(counters.by_status.items())},
-        "throttled": counters.throttled,
-        "server_errors": counters.server_errors,
-        "disconnects": counters.disconnects,
-        "max_in_flight": counters.max_in_flight,
+        **emulator.stats(),
         "participants_present": len(entry.participants),
         "distinct_identities": len(identities),
         "duplicates": sum(count - 1 for count in identities.values() if count > 1),
