@@ -2,8 +2,8 @@
 
 Resources call the ``*_request`` builders, which validate every argument (raising
 :class:`~conversations_async.errors.InvalidArgumentError` naming the field) and return a
-:class:`Request`. The Session sends it; :func:`decode_response` turns the answer into JSON or
-the matching typed error.
+:class:`Request`. The Session sends it; :func:`decode_success` gives a 2xx answer's JSON and
+:func:`status_error` the typed error of any other.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ ROLE_SID: Final = re.compile(r"^RL[0-9a-fA-F]{32}$")
 CHAT_SERVICE_SID: Final = re.compile(r"^IS[0-9a-fA-F]{32}$")
 MESSAGING_SERVICE_SID: Final = re.compile(r"^MG[0-9a-fA-F]{32}$")
 CONVERSATION_SID: Final = re.compile(r"^CH[0-9a-fA-F]{32}$")
-PARTICIPANT_SID: Final = re.compile(r"^MB[0-9a-fA-F]{32}$")
 
 MAX_IDENTITY: Final = 256
 MAX_ADDRESS: Final = 256
@@ -777,20 +776,6 @@ def decode_body(body: bytes) -> JSON:
     if not body.strip():
         return None
     return json.loads(body)
-
-
-def decode_response(
-    status: int,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    method: str = "",
-    url: str = "",
-) -> JSON:
-    """JSON of a 2xx answer; otherwise raise the typed error for the status and Twilio code."""
-    if 200 <= status < 300:
-        return decode_success(status, body)
-    raise status_error(status, headers, body, method=method, url=url)
 
 
 def decode_success(status: int, body: bytes) -> JSON:
