@@ -116,7 +116,8 @@ def _structure_url(value: object, _: object) -> URL:
     return value if isinstance(value, URL) else URL(str(value), encoded=True)
 
 
-def _structure_int(value: object, _: object) -> int:
+def structure_int(value: object, _: object = None) -> int:
+    """An integer from JSON or form text (a bool is refused, though Python calls it an int)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"expected an integer, got {type(value).__name__}")
     return int(value)
@@ -130,7 +131,7 @@ def configure_scalars(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(URL, _structure_url)
     converter.register_unstructure_hook(URL, str)
     converter.register_structure_hook(str | None, _optional(_strict_str))
-    converter.register_structure_hook(int | None, _optional(_structure_int))
+    converter.register_structure_hook(int | None, _optional(structure_int))
     converter.register_structure_hook(datetime | None, _optional(lambda v, _: parse_datetime(v)))
     converter.register_structure_hook(URL | None, _optional(_structure_url))
 

@@ -39,7 +39,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from yarl import URL
 
 from ._convert import converter as _converter
-from ._convert import parse_attributes, parse_datetime
+from ._convert import parse_attributes, parse_datetime, structure_int
 from ._types import JSON  # typing.get_type_hints resolves it at runtime
 
 __all__ = [
@@ -560,11 +560,8 @@ def _parse_datetime(value: object, _: object = None) -> datetime | None:
 
 
 def _parse_int(value: object, _: object = None) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise TypeError(f"expected an integer, got {type(value).__name__}")
-    return int(value)
+    """An integer as in the REST records; an empty form field means "not set"."""
+    return None if value is None or value == "" else structure_int(value)
 
 
 def _parse_required_int(value: object, type_: object = None) -> int:
