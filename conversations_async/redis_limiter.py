@@ -17,9 +17,11 @@ Needs the ``redis`` extra (``pip install conversations-async[redis]``) and Redis
 
 **Concurrency.** A distributed semaphore: a sorted set of lease ids scored by their expiry (Redis
 server time, so the hosts' clocks do not matter). A Lua script first drops expired leases, then
-grants a lease when fewer than the shared ``permits`` are held. A process renews its own leases
-every ``lease_seconds / 3`` while it holds them, so a long request keeps its permit; a process that
-dies stops renewing, and its permits come back to the others within ``lease_seconds``.
+grants a lease when fewer than the shared ``permits`` are held. All the leases of one limiter share
+one expiry: granting a lease extends the limiter's other leases to it, and the limiter renews them
+together every ``lease_seconds / 3`` while it holds any, so a long request keeps its permit. A
+process that dies stops renewing, and all its permits come back to the others at one instant,
+``lease_seconds`` after its last grant or renewal.
 
 **Adaptive, shared by every worker.** A 429 halves the shared ``permits`` (never below
 ``min_permits``), at most once per *window*: each lease remembers how many halvings had happened
@@ -113,10 +115,28 @@ local function now_ms()
 end
 """
 
-# KEYS: leases, state.  ARGV: lease id, lease ms, max permits.
+# Every lease of one worker carries the same expiry: granting one extends the worker's other
+# leases to it, and a renewal moves them all together. So a worker that dies loses all its
+# permits at one instant, lease_seconds after it last acquired or renewed, never one by one.
+_EXTEND_WORKER = """
+local function extend_worker(leases, prefix, expiry)
+  local n = 0
+  local members = redis.call('ZRANGE', leases, 0, -1)
+  for i = 1, #members do
+    if string.sub(members[i], 1, #prefix) == prefix then
+      redis.call('ZADD', leases, expiry, members[i])
+      n = n + 1
+    end
+  end
+  return n
+end
+"""
+
+# KEYS: leases, state.  ARGV: lease id, lease ms, max permits, worker prefix.
 # -> {granted, wait ms, permits, epoch, pause ms}
 _ACQUIRE = (
     _NOW
+    + _EXTEND_WORKER
     + """
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -130,7 +150,9 @@ if pause > 0 then
 end
 if redis.call('ZCARD', KEYS[1]) < permits then
   local lease_ms = tonumber(ARGV[2])
-  redis.call('ZADD', KEYS[1], now + lease_ms, ARGV[1])
+  local expiry = now + lease_ms
+  extend_worker(KEYS[1], ARGV[4], expiry)
+  redis.call('ZADD', KEYS[1], expiry, ARGV[1])
   redis.call('PEXPIRE', KEYS[1], math.ceil(lease_ms * 2))
   return {1, '0', permits, epoch, '0'}
 end
@@ -182,21 +204,17 @@ return {permits, epoch, tostring(math.max(0, pause_until - now))}
 """
 )
 
-# KEYS: leases.  ARGV: lease ms, lease ids...  -> how many were still held and got renewed
+# KEYS: leases.  ARGV: lease ms, worker prefix.  -> how many of the worker's leases were renewed
 _RENEW = (
     _NOW
+    + _EXTEND_WORKER
     + """
 local now = now_ms()
-local expiry = now + tonumber(ARGV[1])
-local renewed = 0
-for i = 2, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and tonumber(score) > now then
-    redis.call('ZADD', KEYS[1], expiry, ARGV[i])
-    renewed = renewed + 1
-  end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local renewed = extend_worker(KEYS[1], ARGV[2], now + tonumber(ARGV[1]))
+if renewed > 0 then
+  redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) * 2))
 end
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) * 2))
 return renewed
 """
 )
@@ -336,6 +354,8 @@ class RedisLimiter:
             raise InvalidArgumentError("retry_after_cap", "must not be negative")
         if not poll_interval > 0:
             raise InvalidArgumentError("poll_interval", "must be positive")
+        if not (math.isfinite(redis_timeout) and redis_timeout > 0):
+            raise InvalidArgumentError("redis_timeout", "must be a positive number of seconds")
         if on_redis_error not in ("fail", "fallback"):
             raise InvalidArgumentError("on_redis_error", 'must be "fail" or "fallback"')
         if not namespace or "{" in namespace or "}" in namespace:
@@ -344,7 +364,8 @@ class RedisLimiter:
         if isinstance(redis, str):
             self._redis: RedisClient = aioredis.Redis.from_url(
                 redis,
-                socket_timeout=redis_timeout,
+                # No socket_timeout: redis-py would then send through asyncio.wait_for, which on
+                # Python 3.11 can swallow a cancellation. Every call has our own timeout instead.
                 socket_connect_timeout=redis_timeout,
                 # The limiter decides what a lost server means; the client should not retry.
                 retry=Retry(NoBackoff(), 0),
@@ -385,7 +406,9 @@ class RedisLimiter:
         self._account_tag = account_tag
         self._leases_key = f"{namespace}:{{{account_tag}}}:leases"
         self._state_key = f"{namespace}:{{{account_tag}}}:state"
-        self._lease_prefix = f"{socket.gethostname()}:{os.getpid()}:"
+        # One prefix per limiter (not per process): its leases are renewed, and expire, together.
+        self._lease_prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}:"
+        self._redis_timeout = redis_timeout
 
         self._acquire_script: AsyncScript = self._redis.register_script(_ACQUIRE)
         self._release_script: AsyncScript = self._redis.register_script(_RELEASE)
@@ -421,11 +444,10 @@ class RedisLimiter:
 
         Optional: the first ``slot()`` does the same check."""
         try:
-            await self._redis.ping()
-        except _LOST as exc:
+            await self._guarded(self._redis.ping())
+        except _Lost as lost:
             raise RedisUnavailableError(
-                f"cannot reach Redis at {_describe(self._redis)} for the shared limiter "
-                f"({type(exc).__name__}: {exc})"
+                f"cannot reach Redis at {_describe(self._redis)} for the shared limiter ({lost})"
             ) from None
         self._checked = True
 
@@ -509,10 +531,10 @@ class RedisLimiter:
     async def shared_state(self) -> LimiterState:
         """The account-wide state from Redis: permits held by every worker, 429s of every worker."""
         try:
-            reply = await self._shared_script(keys=[self._leases_key, self._state_key])
-        except _LOST as exc:
+            reply = await self._call(self._shared_script, [self._leases_key, self._state_key], [])
+        except _Lost as lost:
             raise RedisUnavailableError(
-                f"cannot reach Redis at {_describe(self._redis)} ({type(exc).__name__})"
+                f"cannot reach Redis at {_describe(self._redis)} ({lost})"
             ) from None
         held, permits, _epoch, pause, throttled, _succeeded = reply
         return LimiterState(
@@ -538,10 +560,29 @@ class RedisLimiter:
             raise RedisLimiterError("this RedisLimiter is closed")
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        return await self._guarded(script(keys=keys, args=args))
+
+    async def _guarded(self, call: Awaitable[Any]) -> Any:
+        """Await one Redis call within ``redis_timeout``, never losing a cancellation.
+
+        A cancellation that lands inside the call must reach the caller. redis-py sends through
+        ``asyncio.wait_for`` when its client has a ``socket_timeout`` (a borrowed client may), and
+        on Python 3.11 ``wait_for`` swallows a cancellation that arrives as the write completes:
+        the waiter then polled on forever after its ``asyncio.timeout`` had expired. A request
+        still pending on this task after the call returned is re-raised here.
+        """
+        task = asyncio.current_task()
+        requested = task.cancelling() if task is not None else 0
         try:
-            return await script(keys=keys, args=args)
-        except _LOST as exc:
-            raise _Lost(f"{type(exc).__name__}: {exc}") from None
+            async with asyncio.timeout(self._redis_timeout):
+                reply = await call
+        except _LOST as exc:  # our own timeout's TimeoutError is an OSError too
+            raise _Lost(
+                f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            ) from None
+        if task is not None and task.cancelling() > requested:
+            raise asyncio.CancelledError
+        return reply
 
     async def _acquire(self, write_key: WriteKey | None) -> _RedisSlot:
         if write_key is None or self._interval_ms is None:
@@ -590,7 +631,7 @@ class RedisLimiter:
                     reply = await self._call(
                         self._acquire_script,
                         [self._leases_key, self._state_key],
-                        [lease_id, self._lease_ms, self._max],
+                        [lease_id, self._lease_ms, self._max, self._lease_prefix],
                     )
                 except asyncio.CancelledError:
                     # The lease may have been granted before the cancel landed: give it back.
@@ -676,22 +717,24 @@ class RedisLimiter:
             self._renewer = asyncio.get_running_loop().create_task(self._renew_leases())
 
     async def _renew_leases(self) -> None:
-        """Extend this process's leases every third of a lease while it holds any."""
+        """Extend this limiter's leases, all to one expiry, every third of a lease while it holds any."""
         period = self._lease_ms / 3000.0
         while self._leases:
             await asyncio.sleep(period)
-            held = list(self._leases)
+            held = set(self._leases)
             if not held:
                 return
             try:
                 renewed = await self._call(
-                    self._renew_script, [self._leases_key], [self._lease_ms, *held]
+                    self._renew_script, [self._leases_key], [self._lease_ms, self._lease_prefix]
                 )
             except _Lost as lost:
                 logger.warning("could not renew permits in Redis (%s)", lost)
                 continue
-            # Released meanwhile is fine; expired is not (the event loop stalled a whole lease).
-            lapsed = len(set(held) & self._leases) - int(renewed)
+            # A lease is held here only once Redis granted it, and forgotten here before it is
+            # returned there: so fewer renewed than still held means some expired (the event
+            # loop stalled for a whole lease).
+            lapsed = len(held & self._leases) - int(renewed)
             if lapsed > 0:
                 logger.warning(
                     "%d permit lease(s) expired before renewal; raise lease_seconds", lapsed

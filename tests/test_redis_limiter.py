@@ -17,6 +17,7 @@ import textwrap
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -339,6 +340,48 @@ async def test_a_live_worker_renews_its_lease(redis_url: str, limiters: list[Red
             async with asyncio.timeout(0.25):
                 await _enter(other)
     await asyncio.wait_for(_enter(other), 2)
+
+
+async def test_a_limiters_leases_share_one_expiry(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    # So a dead worker's permits all lapse at one instant, not one by one.
+    account = new_account()
+    limiter = make(limiters, redis_url, account, max_permits=3, lease_seconds=5)
+    async with limiter.slot(None), limiter.slot(None), limiter.slot(None):
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            scores: Any = await client.zrange(
+                f"conversations_async:{{ca:{account}}}:leases", 0, -1, withscores=True
+            )
+        finally:
+            await client.aclose()
+    assert len(scores) == 3
+    assert len({score for _member, score in scores}) == 1
+
+
+async def test_a_cancellation_swallowed_inside_a_redis_call_still_reaches_the_caller(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    # On Python 3.11, asyncio.wait_for (which redis-py uses to send when its client has a
+    # socket_timeout) returns the result when a cancel lands as the write completes. This call
+    # does exactly that; the limiter must still raise CancelledError to its caller.
+    limiter = make(limiters, redis_url, new_account())
+    entered = asyncio.Event()
+
+    async def a_call_that_swallows_a_cancel() -> str:
+        entered.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return "reply"
+        return "no cancel"
+
+    task = asyncio.create_task(limiter._guarded(a_call_that_swallows_a_cancel()))
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 async def test_cancelling_frees_permits(redis_url: str, limiters: list[RedisLimiter]) -> None:
