@@ -9,10 +9,11 @@
         await session.participants.create(conversation.sid, identity="alice")
 """
 
-from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
+from ._bulk import BulkReport, BulkResult, BulkStatus
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
+from ._sansio import Request
 from ._session import ServiceScope, Session, __version__
 from ._types import NOT_GIVEN
 from .errors import (
@@ -38,6 +39,7 @@ from .models import (
     MessagingBinding,
     Participant,
 )
+from .resources import NewParticipant
 
 __all__ = [
     "NOT_GIVEN",
@@ -67,6 +69,7 @@ __all__ = [
     "Participant",
     "PermissionDeniedError",
     "RateLimitError",
+    "Request",
     "ResponseValidationError",
     "RetryEvent",
     "RetryPolicy",

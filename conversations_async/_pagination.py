@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 from yarl import URL
 
+from ._requester import Requester
 from ._sansio import Request, item_key
 from ._types import JSON
 from .errors import InvalidArgumentError, ResponseValidationError
-
-if TYPE_CHECKING:
-    from ._session import Session
 
 T = TypeVar("T")
 
@@ -53,13 +51,13 @@ class Page(Generic[T]):
         return len(self.items)
 
 
-def check_page_size(page_size: int | None) -> None:
+def check_page_size(page_size: int | None, maximum: int = MAX_PAGE_SIZE) -> None:
     if page_size is None:
         return
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise InvalidArgumentError("page_size", f"must be an integer, not {page_size!r}")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidArgumentError("page_size", f"is {page_size}; must be 1 to {MAX_PAGE_SIZE}")
+    if not 1 <= page_size <= maximum:
+        raise InvalidArgumentError("page_size", f"is {page_size}; must be 1 to {maximum}")
 
 
 def check_limit(limit: int | None) -> None:
@@ -69,7 +67,9 @@ def check_limit(limit: int | None) -> None:
         raise InvalidArgumentError("limit", f"must be a positive integer or None, not {limit!r}")
 
 
-def first_page_size(limit: int | None, page_size: int | None) -> int | None:
+def first_page_size(
+    limit: int | None, page_size: int | None, maximum: int = MAX_PAGE_SIZE
+) -> int | None:
     """The ``PageSize`` of the first request: never more items than ``limit`` needs.
 
     With a limit and no page size, pages are as large as allowed (fewer round trips); with
@@ -77,7 +77,7 @@ def first_page_size(limit: int | None, page_size: int | None) -> int | None:
     """
     if limit is None:
         return page_size
-    return min(limit, page_size if page_size is not None else MAX_PAGE_SIZE)
+    return min(limit, page_size if page_size is not None else maximum)
 
 
 def _optional_url(meta: dict[str, Any], name: str) -> URL | None:
@@ -143,27 +143,29 @@ class AsyncPager(Generic[T]):
     - ``await pager``: the first :class:`Page` only.
 
     ``limit`` stops after that many items, never fetching a page it does not need;
-    ``page_size`` (1 to 100) sets Twilio's ``PageSize``. Each page is one
-    :meth:`Session.request <conversations_async.Session.request>`, so it is limited and
+    ``page_size`` (1 to 100, or the list's own maximum) sets Twilio's ``PageSize``. Each page
+    is one :meth:`Session.request <conversations_async.Session.request>`, so it is limited and
     retried like any other read. Iterating again starts again from the first page.
     """
 
     def __init__(
         self,
-        session: Session,
+        requester: Requester,
         request: Request,
         item: Callable[[JSON], T],
         *,
         key: str,
         limit: int | None = None,
         page_size: int | None = None,
+        max_page_size: int | None = None,
     ) -> None:
+        maximum = MAX_PAGE_SIZE if max_page_size is None else max_page_size
         check_limit(limit)
-        check_page_size(page_size)
-        size = first_page_size(limit, page_size)
+        check_page_size(page_size, maximum)
+        size = first_page_size(limit, page_size, maximum)
         if size is not None:
             request = attrs.evolve(request, query=(*request.query, ("PageSize", str(size))))
-        self._session = session
+        self._requester = requester
         self._first = request
         self._item = item
         self._key = key
@@ -174,7 +176,7 @@ class AsyncPager(Generic[T]):
         return f"<AsyncPager {self._key} limit={self.limit} page_size={self.page_size}>"
 
     async def _fetch(self, request: Request, remaining: int | None) -> Page[T]:
-        page = parse_page(await self._session.request(request), self._key, self._item)
+        page = parse_page(await self._requester.request(request), self._key, self._item)
         if remaining is not None and len(page.items) > remaining:
             page = attrs.evolve(page, items=page.items[:remaining])
         return page
@@ -192,7 +194,7 @@ class AsyncPager(Generic[T]):
                     return
             if page.next_page_url is None:
                 return
-            following = next_page_request(page.next_page_url, self._session.base_url)
+            following = next_page_request(page.next_page_url, self._requester.base_url)
             if following.url == request.url and request.url is not None:
                 raise ResponseValidationError(
                     "next_page_url points at the page just read", body="", errors=[]

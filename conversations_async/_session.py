@@ -15,10 +15,9 @@ import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Self
+from typing import Final, Self
 from urllib.parse import urlencode
 
 import aiohttp
@@ -26,7 +25,7 @@ from yarl import URL
 
 from ._limits import AdaptiveLimiter, Limiter
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
-from ._sansio import Request, decode_success, status_error
+from ._sansio import Request, decode_success, scope_path, status_error
 from ._types import JSON
 from .errors import (
     APIConnectionError,
@@ -36,14 +35,10 @@ from .errors import (
     RateLimitError,
     SessionClosedError,
 )
-
-if TYPE_CHECKING:
-    from .resources.conversations import Conversations
-    from .resources.participants import Participants
+from .resources import Namespaces
 
 logger = logging.getLogger("conversations_async")
 
-DEFAULT_BASE_URL: Final = "https://conversations.twilio.com"
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, connect=10)
 DEFAULT_MAX_CONCURRENCY: Final = 50
 DEFAULT_WRITES_PER_SECOND: Final = 30.0
@@ -140,7 +135,7 @@ class _Secret:
     __str__ = __repr__
 
 
-class Session:
+class Session(Namespaces):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -308,25 +303,25 @@ class Session:
                 stacklevel=1,
             )
 
-    # -- resources --------------------------------------------------------------------------
+    # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
 
-    @cached_property
-    def conversations(self) -> Conversations:
-        """Conversations of the account's default service."""
-        from .resources.conversations import Conversations
+    @property
+    def requester(self) -> Session:
+        """What the namespaces send through: this Session."""
+        return self
 
-        return Conversations(self)
-
-    @cached_property
-    def participants(self) -> Participants:
-        """Participants of conversations in the account's default service."""
-        from .resources.participants import Participants
-
-        return Participants(self)
+    @property
+    def chat_service_sid(self) -> None:
+        """The account scope: the account's default Conversation Service."""
+        return None
 
     def service(self, chat_service_sid: str) -> ServiceScope:
         """The same resources under ``/v1/Services/{chat_service_sid}/…``."""
         return ServiceScope(self, chat_service_sid)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` with the Session's ``sleep`` (which tests may replace)."""
+        await self._sleep(seconds)
 
     # -- the request loop -------------------------------------------------------------------
 
@@ -445,27 +440,22 @@ class SessionStats:
         return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"
 
 
-class ServiceScope:
+class ServiceScope(Namespaces):
     """A Session's resources under one Conversation Service (``/v1/Services/IS…``)."""
 
     def __init__(self, session: Session, chat_service_sid: str) -> None:
-        from ._sansio import CHAT_SERVICE_SID, check_pattern
-
-        check_pattern("chat_service_sid", chat_service_sid, CHAT_SERVICE_SID)
+        scope_path(chat_service_sid)  # checks the SID
         self.session = session
-        self.chat_service_sid = chat_service_sid
+        self._chat_service_sid = chat_service_sid
 
     def __repr__(self) -> str:
-        return f"<ServiceScope {self.chat_service_sid}>"
+        return f"<ServiceScope {self._chat_service_sid}>"
 
-    @cached_property
-    def conversations(self) -> Conversations:
-        from .resources.conversations import Conversations
+    @property
+    def requester(self) -> Session:
+        return self.session
 
-        return Conversations(self.session, service=self.chat_service_sid)
-
-    @cached_property
-    def participants(self) -> Participants:
-        from .resources.participants import Participants
-
-        return Participants(self.session, service=self.chat_service_sid)
+    @property
+    def chat_service_sid(self) -> str:
+        """The Conversation Service (``IS…``) these namespaces are scoped to."""
+        return self._chat_service_sid

@@ -65,7 +65,6 @@ import logging
 import math
 import os
 import random
-import re
 import socket
 import time
 import uuid
@@ -82,12 +81,11 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
 from ._limits import AdaptiveLimiter, Limiter, LimiterState, Slot, WriteKey
-from ._sansio import check_pattern
+from ._sansio.rules import SID_PATTERNS, Text
 from .errors import ConversationsError, InvalidArgumentError
 
 logger = logging.getLogger("conversations_async.redis_limiter")
 
-ACCOUNT_SID: Final = re.compile(r"^AC[0-9a-fA-F]{32}$")
 DEFAULT_NAMESPACE: Final = "conversations_async"
 RedisClient = aioredis.Redis | RedisCluster
 OnRedisError = Literal["fail", "fallback"]
@@ -333,7 +331,7 @@ class RedisLimiter:
         namespace: str = DEFAULT_NAMESPACE,
         redis_timeout: float = 2.0,
     ) -> None:
-        check_pattern("account_sid", account_sid, ACCOUNT_SID)
+        Text(pattern=SID_PATTERNS["AC"]).encode("account_sid", account_sid)
         if not isinstance(max_permits, int) or max_permits < 1:
             raise InvalidArgumentError("max_permits", "must be a positive integer")
         if not isinstance(min_permits, int) or not 1 <= min_permits <= max_permits:

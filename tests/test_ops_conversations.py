@@ -9,7 +9,7 @@ import pytest
 from _ops_scopes import Scope
 
 import conversations_async as ca
-from conversations_async._sansio import format_duration, parse_duration
+from conversations_async._sansio.rules import format_duration, parse_duration
 from conversations_async.testing import Emulator
 
 MG = "MG" + "b" * 32

@@ -1,6 +1,28 @@
-"""Resource namespaces: ``session.conversations`` and ``session.participants``."""
+"""The namespaces of a Session and of a ServiceScope, one module each, on one kit (``_base``).
 
+:class:`Namespaces` declares every namespace that exists at both scopes, once; a namespace of
+one scope only is declared on that scope's class.
+"""
+
+from ._base import Resource, namespace
 from .conversations import Conversations
-from .participants import Participants
+from .participants import NewParticipant, Participants
 
-__all__ = ["Conversations", "Participants"]
+
+class Namespaces:
+    """The namespaces both scopes have (the account's default service, and ``service(IS)``)."""
+
+    conversations = namespace(Conversations)
+    """Conversations (``/Conversations``)."""
+    participants = namespace(Participants)
+    """Participants of a conversation (``/Conversations/{CH}/Participants``)."""
+
+
+__all__ = [
+    "Conversations",
+    "Namespaces",
+    "NewParticipant",
+    "Participants",
+    "Resource",
+    "namespace",
+]
