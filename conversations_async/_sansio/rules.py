@@ -9,8 +9,8 @@ operation that takes it.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import attrs
 
+from .._checks import first_surrogate, is_encodable
 from ..errors import InvalidArgumentError
 
 SID_PATTERNS: Final = {
@@ -28,20 +29,32 @@ SID_PATTERNS: Final = {
 
 NULL: Final = "null"
 """What ``None`` sends where Twilio says a ``'null'`` value removes the field."""
+MAX_INTEGER: Final = 2**63 - 1
+"""The largest integer sent (OpenAPI's widest, int64)."""
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut short (a repr also escapes any surrogate)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "…"
+
+
+def check_encodable(field: str, value: str) -> str:
+    """Text that can be sent: UTF-8 cannot encode a lone surrogate (e.g. ``"\\ud800"``), and
+    sending would fail only later, inside the request."""
+    if not is_encodable(value):
+        raise InvalidArgumentError(
+            field,
+            f"holds a lone surrogate at index {first_surrogate(value)}, which is not text "
+            "(UTF-8 cannot encode it; decode bytes with errors='replace' first)",
+        )
+    return value
 
 
 def check_text_value(field: str, value: object) -> str:
     """A string that can be sent: anything else, or text with a lone surrogate, is refused."""
     if not isinstance(value, str):
         raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidArgumentError(
-                field, "contains a character that cannot be sent (a lone surrogate)"
-            ) from None
-    return value
+    return check_encodable(field, value)
 
 
 def check_path_value(field: str, value: object) -> str:
@@ -71,13 +84,17 @@ class Text(Rule):
     pattern: re.Pattern[str] | None = None
 
     def encode(self, field: str, value: Any) -> str:
+        if self.pattern is not None and not isinstance(value, str):
+            raise InvalidArgumentError(
+                field, f"must be a string matching {self.pattern.pattern}, not {type(value).__name__}"
+            )
         text = check_text_value(field, value)
         if self.max_length is not None and len(text) > self.max_length:
             raise InvalidArgumentError(
                 field, f"is {len(text)} characters; at most {self.max_length}"
             )
         if self.pattern is not None and not self.pattern.fullmatch(text):
-            raise InvalidArgumentError(field, f"{text!r} does not match {self.pattern.pattern}")
+            raise InvalidArgumentError(field, f"{shown(text)} does not match {self.pattern.pattern}")
         return text
 
     def describe(self) -> str:
@@ -106,15 +123,18 @@ class Integer(Rule):
     """An integer (a bool is refused, though Python calls it one) within the bounds."""
 
     minimum: int | None = None
-    maximum: int | None = None
+    maximum: int = MAX_INTEGER
 
     def encode(self, field: str, value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidArgumentError(field, f"must be an integer, not {value!r}")
-        if self.minimum is not None and value < self.minimum:
-            raise InvalidArgumentError(field, f"is {value}; at least {self.minimum}")
-        if self.maximum is not None and value > self.maximum:
-            raise InvalidArgumentError(field, f"is {value}; at most {self.maximum}")
+            raise InvalidArgumentError(field, f"must be an integer, not {type(value).__name__}")
+        low = -MAX_INTEGER - 1 if self.minimum is None else self.minimum
+        if not low <= value <= self.maximum:
+            # Not the value itself: str() of an int over 4300 digits raises ValueError.
+            shown_value = str(value) if abs(value) <= MAX_INTEGER else "out of range"
+            raise InvalidArgumentError(
+                field, f"must be an integer from {low} to {self.maximum}, not {shown_value}"
+            )
         return str(value)
 
     def describe(self) -> str:
@@ -130,14 +150,21 @@ def check_datetime(field: str, value: object) -> datetime:
     """A timezone-aware datetime that can be moved to UTC (a naive one is ambiguous)."""
     if not isinstance(value, datetime):
         raise InvalidArgumentError(field, f"must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    try:
+        offset = value.utcoffset()
+    except (ValueError, TypeError) as exc:  # a tzinfo whose utcoffset() breaks datetime's rules
+        raise InvalidArgumentError(field, f"has an invalid UTC offset ({exc})") from None
+    if offset is None:
         raise InvalidArgumentError(
             field, "is a naive datetime; pass an aware one, e.g. datetime.now(timezone.utc)"
         )
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise InvalidArgumentError(field, f"{value.isoformat()} is out of range in UTC") from None
+        # e.g. 0001-01-01 at UTC+5, or datetime.max at UTC-5: UTC falls outside years 1-9999.
+        raise InvalidArgumentError(
+            field, f"{value.isoformat()} is out of range once converted to UTC"
+        ) from None
 
 
 @attrs.frozen
@@ -182,6 +209,9 @@ def encode_json(field: str, value: object, *, max_bytes: int | None) -> str:
     """JSON text: a string must already be JSON; anything else is serialised."""
     if isinstance(value, str):
         check_text_value(field, value)
+        if max_bytes is not None and len(value) > max_bytes:
+            # Never parse what is too long anyway (a character is at least one byte).
+            raise InvalidArgumentError(field, f"is over {max_bytes} bytes as JSON")
         try:
             json.loads(value)
         except ValueError as exc:
@@ -237,10 +267,12 @@ class Choice(Rule):
 
     def encode(self, field: str, value: Any) -> str:
         if isinstance(value, self.enum):
-            return str(value.value)
+            return check_encodable(field, str(value.value))
         known = [member.value for member in self.enum]
-        if not isinstance(value, str) or value not in known:
-            raise InvalidArgumentError(field, f"{value!r} is not one of {', '.join(known)}")
+        if not isinstance(value, str):
+            raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+        if value not in known:
+            raise InvalidArgumentError(field, f"{shown(value)} is not one of {', '.join(known)}")
         return value
 
     def describe(self) -> str:
@@ -255,11 +287,17 @@ class Each(Rule):
     max_items: int | None = None
 
     def encode(self, field: str, value: Any) -> tuple[str, ...]:
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        # Text, a mapping or one record alone is refused rather than iterated.
+        one_item = isinstance(value, str | bytes | bytearray | Mapping) or attrs.has(type(value))
+        if one_item or not isinstance(value, Iterable):
             raise InvalidArgumentError(field, f"must be a list, not {type(value).__name__}")
-        items: Sequence[object] = list(value)
+        # Never more than one past the limit is read: the input may be endless.
+        bound = None if self.max_items is None else self.max_items + 1
+        items: Sequence[object] = list(itertools.islice(value, bound))
         if self.max_items is not None and len(items) > self.max_items:
-            raise InvalidArgumentError(field, f"has {len(items)} items; at most {self.max_items}")
+            raise InvalidArgumentError(
+                field, f"has more than {self.max_items} items; at most {self.max_items}"
+            )
         encoded: list[str] = []
         for position, item in enumerate(items):
             wire = self.item.encode(f"{field}[{position}]", item)
@@ -276,7 +314,8 @@ class Each(Rule):
 _ISO_DURATION: Final = re.compile(
     r"P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,  # \d would also match other scripts' digits, which float() reads but Twilio won't
 )
 
 
@@ -288,13 +327,15 @@ def parse_duration(field: str, text: str) -> timedelta:
     match = _ISO_DURATION.fullmatch(text)
     if match is None or text in {"P", "PT"} or text.endswith("T"):
         raise InvalidArgumentError(
-            field, f"{text!r} is not an ISO 8601 duration such as 'PT10M' or 'P1DT2H'"
+            field, f"{shown(text)} is not an ISO 8601 duration such as 'PT10M' or 'P1DT2H'"
         )
     parts = {name: float(value) for name, value in match.groupdict().items() if value}
     try:
         return timedelta(**parts)
-    except OverflowError:
-        raise InvalidArgumentError(field, f"{text!r} is longer than a duration can be") from None
+    except OverflowError:  # a float of 400 digits is inf; timedelta stops at 999,999,999 days
+        raise InvalidArgumentError(
+            field, f"{shown(text)} is longer than a duration can be ({timedelta.max.days} days)"
+        ) from None
 
 
 def format_duration(value: timedelta) -> str:
@@ -335,17 +376,6 @@ class Duration(Rule):
 
     def describe(self) -> str:
         return f"a duration of at least {self.minimum}"
-
-
-def finite_positive(field: str, value: object, *, allow_zero: bool = False) -> float:
-    """A finite number of seconds above zero (or at zero when allowed); a bool is refused."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(field, f"must be a number, not {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidArgumentError(field, f"must be a finite number {bound}, not {value!r}")
-    return number
 
 
 TEXT: Final = Text()

@@ -89,7 +89,8 @@ class ParticipantJson(Rule):
         fields = declaration(NewParticipant)
         names = fields.names
         if isinstance(value, Mapping):
-            unknown = sorted(map(str, set(value) - set(names)))
+            # Sorted by repr: keys of mixed types (1, "x") do not compare with each other.
+            unknown = sorted(map(repr, set(value) - set(names)))
             if unknown:
                 raise InvalidArgumentError(
                     field, f"unknown field(s) {', '.join(unknown)}; use {', '.join(names)}"
