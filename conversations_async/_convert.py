@@ -29,6 +29,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
+from ._sansio.rules import format_datetime
 from .errors import ResponseValidationError
 from .models import OpenEnum
 
@@ -50,11 +51,6 @@ def _parse_datetime_text(value: str) -> datetime:
     # when a bulk report holds 100,000 of them.
     parsed = datetime.fromisoformat(value)  # 3.11 reads both "…Z" and "…+00:00"
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, as Twilio writes dates."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_attributes(value: object, _: object = None) -> Any:

@@ -2,11 +2,12 @@
 
 ::
 
-    FETCH = Operation("GET", "Conversations/{conversation}/Participants/{participant}",
-                      record=Participant, spec=("FetchConversationParticipant",
-                                                "FetchServiceConversationParticipant"))
+    FETCH = Operation("fetch", "GET", "Conversations/{conversation}/Participants/{participant}",
+                      Participant, spec=("FetchConversationParticipant",
+                                         "FetchServiceConversationParticipant"))
 
-The path is relative to the scope (``/v1`` or ``/v1/Services/{IS}``); each ``{name}`` is filled
+``name`` is the resource method that serves it (its signature is checked against ``params`` by
+a test, and the resource lists its operations in ``operations``). The path is relative to the scope (``/v1`` or ``/v1/Services/{IS}``); each ``{name}`` is filled
 from the call's argument of that name, percent-encoded as exactly one segment. ``spec`` names the
 operation in Twilio's official OpenAPI spec at account and at service scope (``None`` where it
 does not exist), which the spec-walk test checks.
@@ -56,6 +57,8 @@ _NO_PARAMS: Final = Encoded()
 class Operation(Generic[R]):
     """One operation of the API (see the module docs)."""
 
+    name: str
+    """The resource method that serves it (``create``, ``list``, ...)."""
     method: str
     path: str
     record: type[R] | None = None

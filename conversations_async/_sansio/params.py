@@ -43,23 +43,25 @@ class Wire:
     """``None`` is allowed and sends ``null`` (Twilio: "'null' value will remove it")."""
 
 
-def _param(name: str, where: Where, rule: Rule, nullable: bool) -> Any:
-    return attrs.field(default=NOT_GIVEN, metadata={_WIRE: Wire(name, where, rule, nullable)})
+def _param(name: str, where: Where, rule: Rule, nullable: bool, default: object) -> Any:
+    return attrs.field(default=default, metadata={_WIRE: Wire(name, where, rule, nullable)})
 
 
-def form(name: str, rule: Rule = TEXT, *, nullable: bool = False) -> Any:
-    """A form field of the request body."""
-    return _param(name, "form", rule, nullable)
+def form(
+    name: str, rule: Rule = TEXT, *, nullable: bool = False, default: object = NOT_GIVEN
+) -> Any:
+    """A form field of the request body (``default``: when not given; NOT_GIVEN is not sent)."""
+    return _param(name, "form", rule, nullable, default)
 
 
 def query(name: str, rule: Rule = TEXT) -> Any:
     """A query parameter (list filters)."""
-    return _param(name, "query", rule, False)
+    return _param(name, "query", rule, False, NOT_GIVEN)
 
 
 def header(name: str, rule: Rule = FLAG) -> Any:
     """A request header."""
-    return _param(name, "header", rule, False)
+    return _param(name, "header", rule, False, NOT_GIVEN)
 
 
 def webhook_enabled() -> Any:

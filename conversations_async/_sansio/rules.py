@@ -86,7 +86,8 @@ class Text(Rule):
     def encode(self, field: str, value: Any) -> str:
         if self.pattern is not None and not isinstance(value, str):
             raise InvalidArgumentError(
-                field, f"must be a string matching {self.pattern.pattern}, not {type(value).__name__}"
+                field,
+                f"must be a string matching {self.pattern.pattern}, not {type(value).__name__}",
             )
         text = check_text_value(field, value)
         if self.max_length is not None and len(text) > self.max_length:
@@ -94,7 +95,9 @@ class Text(Rule):
                 field, f"is {len(text)} characters; at most {self.max_length}"
             )
         if self.pattern is not None and not self.pattern.fullmatch(text):
-            raise InvalidArgumentError(field, f"{shown(text)} does not match {self.pattern.pattern}")
+            raise InvalidArgumentError(
+                field, f"{shown(text)} does not match {self.pattern.pattern}"
+            )
         return text
 
     def describe(self) -> str:

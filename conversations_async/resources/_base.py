@@ -15,7 +15,7 @@ pages a list). Resources depend on the small :class:`Requester` protocol, never 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 import attrs
 
@@ -30,6 +30,9 @@ R = TypeVar("R")
 
 class Resource:
     """A namespace bound to a :class:`Requester` and, optionally, a Conversation Service."""
+
+    operations: ClassVar[tuple[Operation[Any], ...]] = ()
+    """Every operation this namespace serves, each by the method its ``name`` says."""
 
     def __init__(self, requester: Requester, service: str | None = None) -> None:
         scope_path(service)  # checks the service SID

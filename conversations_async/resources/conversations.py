@@ -118,7 +118,7 @@ class ParticipantJson(Rule):
 @attrs.frozen(kw_only=True)
 class CreateWithParticipants(ConversationFields):
     participants: Iterable[ParticipantSpec] = form(
-        "Participant", Each(ParticipantJson(), max_items=MAX_PARTICIPANTS_PER_REQUEST)
+        "Participant", Each(ParticipantJson(), max_items=MAX_PARTICIPANTS_PER_REQUEST), default=()
     )
 
 
@@ -146,6 +146,7 @@ class ListConversations(Params):
 _ONE = "Conversations/{conversation}"
 
 CREATE = Operation(
+    "create",
     "POST",
     "Conversations",
     Conversation,
@@ -154,6 +155,7 @@ CREATE = Operation(
     spec=("CreateConversation", "CreateServiceConversation"),
 )
 CREATE_WITH_PARTICIPANTS = Operation(
+    "create_with_participants",
     "POST",
     "ConversationWithParticipants",
     Conversation,
@@ -161,8 +163,11 @@ CREATE_WITH_PARTICIPANTS = Operation(
     Pacing.SERVICE,
     spec=("CreateConversationWithParticipants", "CreateServiceConversationWithParticipants"),
 )
-FETCH = Operation("GET", _ONE, Conversation, spec=("FetchConversation", "FetchServiceConversation"))
+FETCH = Operation(
+    "fetch", "GET", _ONE, Conversation, spec=("FetchConversation", "FetchServiceConversation")
+)
 UPDATE = Operation(
+    "update",
     "POST",
     _ONE,
     Conversation,
@@ -171,6 +176,7 @@ UPDATE = Operation(
     spec=("UpdateConversation", "UpdateServiceConversation"),
 )
 DELETE = Operation[None](
+    "delete",
     "DELETE",
     _ONE,
     None,
@@ -179,6 +185,7 @@ DELETE = Operation[None](
     spec=("DeleteConversation", "DeleteServiceConversation"),
 )
 LIST = Operation(
+    "list",
     "GET",
     "Conversations",
     Conversation,
@@ -207,6 +214,8 @@ class Conversations(Resource):
 
     Parameters left out are not sent.
     """
+
+    operations = (CREATE, CREATE_WITH_PARTICIPANTS, FETCH, UPDATE, DELETE, LIST)
 
     async def create(
         self,

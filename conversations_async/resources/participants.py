@@ -116,6 +116,7 @@ _PATH = "Conversations/{conversation}/Participants"
 _ONE = _PATH + "/{participant}"
 
 CREATE = Operation(
+    "create",
     "POST",
     _PATH,
     Participant,
@@ -124,12 +125,14 @@ CREATE = Operation(
     spec=("CreateConversationParticipant", "CreateServiceConversationParticipant"),
 )
 FETCH = Operation(
+    "fetch",
     "GET",
     _ONE,
     Participant,
     spec=("FetchConversationParticipant", "FetchServiceConversationParticipant"),
 )
 UPDATE = Operation(
+    "update",
     "POST",
     _ONE,
     Participant,
@@ -138,6 +141,7 @@ UPDATE = Operation(
     spec=("UpdateConversationParticipant", "UpdateServiceConversationParticipant"),
 )
 DELETE = Operation[None](
+    "delete",
     "DELETE",
     _ONE,
     None,
@@ -146,6 +150,7 @@ DELETE = Operation[None](
     spec=("DeleteConversationParticipant", "DeleteServiceConversationParticipant"),
 )
 LIST = Operation(
+    "list",
     "GET",
     _PATH,
     Participant,
@@ -160,6 +165,8 @@ class Participants(Resource):
     A conversation is addressed by its ``CH…`` SID or its unique name; a participant by its
     ``MB…`` SID or its identity.
     """
+
+    operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
     async def create(
         self,
