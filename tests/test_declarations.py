@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -71,7 +71,7 @@ def disagreements(method: Any, operation: Operation[Any]) -> list[str]:
         field_hints = typing.get_type_hints(operation.params)
         declared = {
             field.name: (field_hints[field.name], field.default)
-            for field in attrs.fields(operation.params)
+            for field in attrs.fields(cast(Any, operation.params))
         }
     offered = {
         p.name: (hints.get(p.name), p.default) for p in parameters if p.name not in path_names
