@@ -120,6 +120,9 @@ class Flag(Rule):
             raise InvalidArgumentError(field, f"must be True or False, not {value!r}")
         return "true" if value else "false"
 
+    def describe(self) -> str:
+        return "True or False (sent as true / false)"
+
 
 @attrs.frozen
 class Integer(Rule):
@@ -190,6 +193,9 @@ class Timestamp(Rule):
             return format_datetime(check_datetime(field, value))
         return check_text_value(field, value)
 
+    def describe(self) -> str:
+        return "an aware datetime, or text sent as given"
+
 
 @attrs.frozen
 class ListDate(Rule):
@@ -206,6 +212,10 @@ class ListDate(Rule):
                 field, f"must be a date or datetime, not {type(value).__name__}"
             )
         return f"{value.isoformat()}T{'23:59:59' if self.end else '00:00:00'}Z"
+
+    def describe(self) -> str:
+        day = "23:59:59" if self.end else "00:00:00"
+        return f"a date (its whole day, from {day}) or an aware datetime"
 
 
 def encode_json(field: str, value: object, *, max_bytes: int | None) -> str:

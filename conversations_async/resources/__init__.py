@@ -4,6 +4,7 @@
 one scope only is declared on that scope's class.
 """
 
+from .._requester import Requester
 from ._base import Resource, namespace
 from .conversations import Conversations
 from .participants import NewParticipant, Participants
@@ -23,6 +24,7 @@ __all__ = [
     "Namespaces",
     "NewParticipant",
     "Participants",
+    "Requester",
     "Resource",
     "namespace",
 ]

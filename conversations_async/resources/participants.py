@@ -10,14 +10,14 @@ import attrs
 
 from .._bulk import BulkReport, ResultCallback
 from .._pagination import AsyncPager
-from .._sansio import Operation, Pacing, Params
+from .._sansio import Operation, Pacing, Params, Request
 from .._sansio.params import form, webhook_enabled
 from .._sansio.rules import DATETIME, Integer, Json, Text, Timestamp, sid
 from .._types import JSON, NOT_GIVEN, NotGiven
 from ..errors import InvalidArgumentError
 from ..models import Participant
 from ._base import Resource
-from ._onboarding import Onboarding
+from ._onboarding import Onboarding, matches
 
 IDENTITY = Text(max_length=256)
 ADDRESS = Text(max_length=256)
@@ -27,7 +27,8 @@ ATTRIBUTES = Json(max_bytes=4 * 1024)
 
 @attrs.frozen(kw_only=True)
 class NewParticipant(Params):
-    """One participant to add: the parameters of :meth:`Participants.create`, as a record.
+    """One participant to add: the parameters of
+    :meth:`~conversations_async.resources.Participants.create`, as a record.
 
     The same record serves ``participants.create``, ``create_many`` and
     ``conversations.create_with_participants``. Nothing is checked when it is made; each is
@@ -79,10 +80,21 @@ class NewParticipant(Params):
                 "identity", "is required with messaging_binding_projected_address (Group MMS)"
             )
 
+    def create_request(self, conversation: str, *, service: str | None = None) -> Request:
+        """The create request for this spec; raises InvalidArgumentError naming a bad field."""
+        return CREATE.request(
+            service, {**attrs.asdict(self, recurse=False), "conversation": conversation}
+        )
+
     def validate(self) -> None:
         """Raise :class:`~conversations_async.errors.InvalidArgumentError` if Twilio would
         refuse this spec for a reason known before sending."""
-        CREATE.request(None, {**attrs.asdict(self, recurse=False), "conversation": "CH"})
+        self.create_request("CH" + "0" * 32)
+
+    def matches(self, participant: Participant) -> bool:
+        """Whether ``participant`` is the one this spec describes (same identity, or same
+        messaging binding address and proxy address)."""
+        return matches(self, participant)
 
 
 @attrs.frozen(kw_only=True)
@@ -277,7 +289,8 @@ class Participants(Resource):
     ) -> BulkReport:
         """Add many participants to ``conversation``; none lost, none doubled.
 
-        ``specs`` is any iterable or async iterable of :class:`NewParticipant` (read lazily: a
+        ``specs`` is any iterable or async iterable of
+        :class:`~conversations_async.NewParticipant` (read lazily: a
         generator over a huge file is never read ahead of the work). ``concurrency`` specs are
         in progress at a time (default: the Session's ``max_concurrency``); the Session's
         limiter still paces the requests themselves.
