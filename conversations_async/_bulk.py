@@ -4,16 +4,24 @@ How one spec is added (``_Onboarding.add``):
 
 1. The spec is validated with the same checks as ``participants.create``; an invalid one is
    ``failed`` with :class:`~conversations_async.errors.InvalidArgumentError`, nothing sent.
+   Whatever its values raise while being checked or encoded counts as invalid too.
 2. Create. The Session already retries a 429 (waiting ``Retry-After`` or backing off) and a
    connection that was never made, because neither can have reached Twilio.
 3. Twilio answers 50433/50437 (already in the conversation): ``existed``, with the participant
-   read back (by identity, or by its messaging binding in the participant list).
-4. An ambiguous failure (5xx, timeout, connection cut after sending, unreadable 2xx) may or may
-   not have created the participant. It is read back first; found: ``created`` with
-   ``reconciled=True``; absent: created again after a backoff. Twilio refuses a second
-   participant with the same identity or binding, so even a read-back that races a slow commit
-   cannot double anyone: the next create is answered 50433/50437 and becomes ``existed``.
-5. Anything else (bad address, participant limit, 401, …) is ``failed`` with Twilio's code.
+   read back (by identity, or by its messaging binding in the participant list); without it
+   when the read-back fails, since Twilio has said it is there.
+4. An ambiguous failure (5xx, timeout, connection cut after sending, unreadable 2xx, and a 404
+   while the conversation exists: API-FACTS.md 3.3) may or may not have created the
+   participant. It is read back first; found: ``created`` with ``reconciled=True``; absent
+   (any 404, whatever its code): created again after a backoff; the read-back failed: read back
+   again after a backoff. Twilio refuses a second participant with the same identity or
+   binding, so even a read-back that races a slow commit cannot double anyone: the next create
+   is answered 50433/50437 and becomes ``existed``.
+5. Anything else (bad address, participant limit, 401, a 404 for a missing conversation, …)
+   is ``failed`` with Twilio's code.
+6. Out of rounds: ``failed`` if the last read-back answered "absent", ``unknown`` if no
+   read-back answered at all. ``failed`` thus always means "not in the conversation, as far as
+   Twilio told us".
 
 Memory stays bounded by ``concurrency``: that many workers pull from the input one spec at a
 time (an async generator reading a huge CSV is never read ahead), and only the small result
@@ -33,7 +41,12 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from ._sansio import Request, participant_create_request, participants_path
+from ._sansio import (
+    Request,
+    conversation_fetch_request,
+    participant_create_request,
+    participants_path,
+)
 from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
     APIConnectionError,
@@ -58,7 +71,10 @@ class BulkStatus(enum.StrEnum):
     EXISTED = "existed"
     """Twilio answered 50433/50437: the participant was already in the conversation."""
     FAILED = "failed"
-    """Not added; ``error`` says why."""
+    """Not in the conversation, as far as Twilio told us; ``error`` says why."""
+    UNKNOWN = "unknown"
+    """A create failed ambiguously (it may or may not have been applied) and no read-back
+    answered; running the same input again settles it."""
 
 
 @attrs.frozen(kw_only=True)
@@ -121,9 +137,11 @@ class BulkResult:
     """The input item (normally a :class:`NewParticipant`)."""
     status: BulkStatus
     participant: Participant | None = None
-    """The participant as Twilio has it (``created`` and ``existed``)."""
+    """The participant as Twilio has it (``created``; ``existed`` unless reading it back
+    failed)."""
     error: ConversationsError | None = None
-    """Why it failed; for ``existed``, the 50433/50437 error Twilio answered."""
+    """Why it failed, or the ambiguous error that left it ``unknown``; for ``existed``, the
+    50433/50437 error Twilio answered."""
     attempts: int = 0
     """How many create requests this spec sent (0 when invalid)."""
     reconciled: bool = False
@@ -134,7 +152,7 @@ class BulkResult:
     @property
     def ok(self) -> bool:
         """The participant is in the conversation (``created`` or ``existed``)."""
-        return self.status is not BulkStatus.FAILED
+        return self.status is BulkStatus.CREATED or self.status is BulkStatus.EXISTED
 
     @property
     def error_code(self) -> int | None:
@@ -175,6 +193,10 @@ class BulkReport:
         return self._with(BulkStatus.FAILED)
 
     @property
+    def unknown(self) -> list[BulkResult]:
+        return self._with(BulkStatus.UNKNOWN)
+
+    @property
     def counts(self) -> MappingABC[BulkStatus, int]:
         """How many results have each status (every status present, zeros included)."""
         counts = dict.fromkeys(BulkStatus, 0)
@@ -184,7 +206,7 @@ class BulkReport:
 
     @property
     def ok(self) -> bool:
-        """Complete, and every participant is in the conversation."""
+        """Complete, and every participant is in the conversation (none failed or unknown)."""
         return self.complete and all(result.ok for result in self.results)
 
     @property
@@ -210,9 +232,68 @@ def _ambiguous(error: ConversationsError) -> bool:
     """Whether the create may have been applied although it failed."""
     if isinstance(error, APIConnectionError):
         return error.sent
+    if isinstance(error, NotFoundError):
+        # Twilio has answered a create 404 although it added the participant (API-FACTS 3.3).
+        return True
     if isinstance(error, APIStatusError):
         return error.status >= 500
     return isinstance(error, ResponseValidationError)
+
+
+def _already_in_conversation(error: ConversationsError) -> bool:
+    return isinstance(error, APIStatusError) and error.already_in_conversation
+
+
+def _check(
+    index: int, spec: object, conversation: str, service: str | None
+) -> tuple[Request, NewParticipant] | InvalidArgumentError:
+    """The create request for ``spec`` and the participant to look for when reading back, or
+    why ``spec`` is invalid.
+
+    Whatever the spec's values raise while being checked or encoded (a ``__str__`` that raises,
+    a misbehaving str subclass, attributes that cannot be iterated) makes it invalid: one item
+    never raises out of ``create_many``. The request and the read-back then hold only plain
+    strings, so no code of the input runs again.
+    """
+    try:
+        if not isinstance(spec, NewParticipant):
+            return InvalidArgumentError(
+                f"specs[{index}]", f"must be a NewParticipant, not {type(spec).__name__}"
+            )
+        request = spec.create_request(conversation, service=service)
+    except InvalidArgumentError as error:
+        return error
+    except Exception as error:  # whatever the input raises is this item's fault, not the run's
+        field = _culprit(spec)
+        return InvalidArgumentError(
+            f"specs[{index}]" + (f".{field}" if field else ""),
+            f"raised {type(error).__name__} while being checked",
+        )
+    # ``str()`` of a str subclass may return that subclass; ``str.__str__`` copies it plainly.
+    form = tuple((key, str.__str__(value)) for key, value in request.form)
+    sent = dict(form)
+    sought = NewParticipant(
+        identity=sent.get("Identity", NOT_GIVEN),
+        messaging_binding_address=sent.get("MessagingBinding.Address", NOT_GIVEN),
+        messaging_binding_proxy_address=sent.get("MessagingBinding.ProxyAddress", NOT_GIVEN),
+    )
+    return attrs.evolve(request, form=form), sought
+
+
+def _culprit(spec: object) -> str | None:
+    """The first field of ``spec`` whose value raises unexpectedly on its own (beside a plain
+    identity, so that the other checks pass); None when none does alone."""
+    for field in attrs.fields(NewParticipant):
+        try:
+            attrs.evolve(_PROBE, **{field.name: getattr(spec, field.name)}).validate()
+        except InvalidArgumentError:
+            continue
+        except Exception:  # this value raises by itself
+            return field.name
+    return None
+
+
+_PROBE: Final = NewParticipant(identity="probe")
 
 
 class _Onboarding:
@@ -223,77 +304,120 @@ class _Onboarding:
         self._session = participants._session
         self._service = participants.chat_service_sid
         self._conversation = conversation
+        # Whether the conversation exists, once one fetch has answered (see _conversation_missing).
+        self._conversation_found: bool | None = None
+        self._conversation_check = asyncio.Lock()
 
     async def add(self, index: int, spec: object) -> BulkResult:
-        if not isinstance(spec, NewParticipant):
-            error = InvalidArgumentError(
-                f"specs[{index}]", f"must be a NewParticipant, not {type(spec).__name__}"
-            )
-            return BulkResult(index=index, spec=spec, status=BulkStatus.FAILED, error=error)
-        try:
-            request = spec.create_request(self._conversation, service=self._service)
-        except InvalidArgumentError as error:
-            return BulkResult(index=index, spec=spec, status=BulkStatus.FAILED, error=error)
+        checked = _check(index, spec, self._conversation, self._service)
+        if isinstance(checked, InvalidArgumentError):
+            return BulkResult(index=index, spec=spec, status=BulkStatus.FAILED, error=checked)
+        request, sought = checked
 
         started = time.monotonic()
         retry = self._session.retry
         rounds = max(1, min(_MAX_ROUNDS, retry.attempts))
+        attempts = 0
         reconciled = False
-        last_error: ConversationsError | None = None
+        create_error: ConversationsError | None = None  # how the last create failed
+        last_error: ConversationsError | None = None  # the last failure, create or read-back
+        already = False
+        create = True  # False after a read-back that did not answer: look again first
 
         def result(status: BulkStatus, **fields: object) -> BulkResult:
             return BulkResult(
                 index=index,
                 spec=spec,
                 status=status,
-                attempts=attempt,
+                attempts=attempts,
                 reconciled=reconciled,
                 elapsed=time.monotonic() - started,
                 **fields,  # type: ignore[arg-type]
             )
 
-        for attempt in range(1, rounds + 1):
+        for round_number in range(1, rounds + 1):
+            if create:
+                attempts += 1
+                created = await self._create(request)
+                if isinstance(created, Participant):
+                    return result(BulkStatus.CREATED, participant=created)
+                create_error = last_error = created
+                already = _already_in_conversation(created)
+                if not already and not _ambiguous(created):
+                    return result(BulkStatus.FAILED, error=created)
+                if isinstance(created, NotFoundError) and await self._conversation_missing():
+                    return result(BulkStatus.FAILED, error=created)
+                reconciled = reconciled or not already
+            # Already there, or perhaps created: look before creating again.
             try:
-                data = await self._session.request(request)
-                participant = self._participants._structure(data, Participant)
-                return result(BulkStatus.CREATED, participant=participant)
+                found = await self._read_back(sought)
             except SessionClosedError:
                 raise
             except ConversationsError as error:
+                if already:
+                    # Twilio said it is there; only its record could not be read.
+                    return result(BulkStatus.EXISTED, error=create_error)
+                # Still cannot tell: look again next round rather than create blindly.
                 last_error = error
-            already = isinstance(last_error, APIStatusError) and last_error.already_in_conversation
-            if not already and not _ambiguous(last_error):
-                return result(BulkStatus.FAILED, error=last_error)
-            # Already there, or perhaps created: look before creating again.
-            reconciled = reconciled or not already
-            try:
-                found = await self._read_back(spec)
-            except ConversationsError:
-                # Could not tell; the error that left it unknown is the one to report.
-                return result(BulkStatus.FAILED, error=last_error)
-            if found is not None and already:
-                return result(BulkStatus.EXISTED, participant=found, error=last_error)
-            if found is not None:
-                return result(BulkStatus.CREATED, participant=found)
-            # Absent (an "already there" one was removed meanwhile): add it again.
-            if attempt < rounds:
-                await self._session._sleep(retry.wait_for(last_error, attempt))
-        assert last_error is not None
-        return result(BulkStatus.FAILED, error=last_error)
+                create = False
+            else:
+                if found is not None and already:
+                    return result(BulkStatus.EXISTED, participant=found, error=create_error)
+                if found is not None:
+                    return result(BulkStatus.CREATED, participant=found)
+                # Absent (not applied, or an "already there" one removed since): add it again.
+                create = True
+            if round_number < rounds:
+                assert last_error is not None
+                await self._session._sleep(retry.wait_for(last_error, round_number))
+        # Out of rounds. The last read-back either answered "absent" or did not answer at all.
+        return result(BulkStatus.FAILED if create else BulkStatus.UNKNOWN, error=create_error)
 
-    async def _read_back(self, spec: NewParticipant) -> Participant | None:
-        """The participant ``spec`` describes, if it is in the conversation now."""
-        if spec.identity:
-            try:
-                return await self._participants.fetch(self._conversation, spec.identity)
-            except NotFoundError as error:
-                if error.code == 50432 or error.code is None:
-                    return None
-                raise
-        async for participant in self._participants.list(self._conversation, page_size=100):
-            if spec.matches(participant):
-                return participant
+    async def _create(self, request: Request) -> Participant | ConversationsError:
+        """The new participant, or how the create failed."""
+        try:
+            data = await self._session.request(request)
+            return self._participants._structure(data, Participant)
+        except SessionClosedError:
+            raise
+        except ConversationsError as error:
+            return error
+
+    async def _read_back(self, sought: NewParticipant) -> Participant | None:
+        """The participant ``sought`` describes, if it is in the conversation now.
+
+        Any 404 means absent, whatever its code (20404, 50432 or none: API-FACTS.md 3.3).
+        """
+        try:
+            if sought.identity:
+                return await self._participants.fetch(self._conversation, sought.identity)
+            async for participant in self._participants.list(self._conversation, page_size=100):
+                if sought.matches(participant):
+                    return participant
+        except NotFoundError:
+            return None
         return None
+
+    async def _conversation_missing(self) -> bool:
+        """Whether the conversation itself is missing, which makes a create's 404 a real failure.
+
+        One fetch answers for the whole run; while none has (it failed), a 404 counts as
+        ambiguous, so the participant is read back rather than reported failed.
+        """
+        async with self._conversation_check:
+            if self._conversation_found is None:
+                fetch = conversation_fetch_request(self._conversation, service=self._service)
+                try:
+                    await self._session.request(fetch)
+                except NotFoundError:
+                    self._conversation_found = False
+                except SessionClosedError:
+                    raise
+                except ConversationsError:
+                    return False
+                else:
+                    self._conversation_found = True
+            return not self._conversation_found
 
 
 _END: Final = object()
@@ -325,6 +449,13 @@ class _Specs:
                 return None
             assert self._async is not None
             return self._numbered(await anext(self._async, _END))
+
+    async def close(self) -> None:
+        """Close an async generator input now, so that its ``finally`` (closing a file or a
+        cursor) runs when ``create_many`` stops rather than whenever it is collected."""
+        aclose = getattr(self._async, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
     def _numbered(self, spec: object) -> tuple[int, object] | None:
         if spec is _END or self._exhausted:
@@ -371,19 +502,23 @@ async def create_many(
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
     try:
-        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-    except asyncio.CancelledError as cancelled:
-        await _stop(workers)
-        # Callers in the same task can still read what was finished; on_result saw it too.
-        cancelled.bulk_report = report(complete=False)  # type: ignore[attr-defined]
-        raise
-    for task in done:
-        error = task.exception()
-        if error is not None:
-            # The input, on_result or the Session failed as a whole: stop everything.
+        try:
+            done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError as cancelled:
             await _stop(workers)
-            raise error
-    return report(complete=True)
+            # Callers in the same task can still read what was finished; on_result saw it too.
+            cancelled.bulk_report = report(complete=False)  # type: ignore[attr-defined]
+            raise
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                # The input, on_result or the Session failed as a whole: stop everything.
+                await _stop(workers)
+                raise error
+        return report(complete=True)
+    finally:
+        # Every worker has stopped by now, so none is inside the generator.
+        await source.close()
 
 
 async def _stop(workers: list[asyncio.Task[None]]) -> None:

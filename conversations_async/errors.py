@@ -134,7 +134,11 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """HTTP 404: no such conversation (50350) or participant (50432), or a wrong path (20404)."""
+    """HTTP 404: no such conversation, participant or path.
+
+    Twilio is seen to answer its generic 20404 for all of them; 50350 (conversation) and 50432
+    (participant) exist too. Branch on the class or the status, not on the code.
+    """
 
 
 class ConflictError(APIStatusError):

@@ -170,14 +170,19 @@ class Participants(Resource):
         """Add many participants to ``conversation``; none lost, none doubled.
 
         ``specs`` is any iterable or async iterable of :class:`~conversations_async.NewParticipant`
-        (read lazily: a generator over a huge file is never read ahead of the work).
+        (read lazily: a generator over a huge file is never read ahead of the work). An async
+        generator is closed (``aclose()``) when the call ends, however it ends.
         ``concurrency`` specs are in progress at a time (default: the Session's
         ``max_concurrency``); the Session's limiter still paces the requests themselves.
 
         Returns a :class:`~conversations_async.BulkReport` with one result per spec, in input
-        order: ``created``, ``existed`` (Twilio 50433/50437, with the participant read back) or
-        ``failed`` (with the error). One spec's failure never raises. A create that failed
-        ambiguously (5xx, timeout, cut connection) is read back before it is sent again.
+        order: ``created``, ``existed`` (Twilio 50433/50437, with the participant read back),
+        ``failed`` (not in the conversation, as far as Twilio told us; with the error) or
+        ``unknown`` (a create failed ambiguously and no read-back answered: run the same input
+        again to settle it). One spec's failure never raises, whatever its values raise. A
+        create that failed ambiguously (5xx, timeout, cut connection, or a 404 while the
+        conversation exists) is read back before it is sent again; a read-back answered by any
+        404 means "absent".
 
         ``on_result`` (a function or coroutine function) is called with each result as soon as
         it is known, in completion order: use it to stream results to a file or a progress bar.
