@@ -9,16 +9,18 @@ Resources call the ``*_request`` builders, which validate every argument (raisin
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import quote
 
 import attrs
 from yarl import URL
 
+from ._checks import first_surrogate, is_encodable
 from ._convert import format_datetime
 from ._limits import conversation_write_key, service_write_key
 from ._types import JSON, NOT_GIVEN, NotGiven
@@ -40,6 +42,8 @@ MAX_IDENTITY: Final = 256
 MAX_ADDRESS: Final = 256
 MAX_PARTICIPANT_ATTRIBUTES: Final = 4 * 1024
 MAX_CONVERSATION_ATTRIBUTES: Final = 16 * 1024
+MAX_INTEGER: Final = 2**63 - 1
+"""The largest integer sent (OpenAPI's widest, int64)."""
 WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
 
 FormItems = tuple[tuple[str, str], ...]
@@ -116,6 +120,17 @@ def encode_form(fields: Iterable[tuple[str, object]]) -> FormItems:
 # -- argument checks (each names the offending field) ----------------------------------------
 
 
+def check_encodable(field: str, value: str) -> None:
+    """Text that can be sent: UTF-8 cannot encode a lone surrogate (e.g. ``"\\ud800"``), and
+    sending would fail only later, inside the request."""
+    if not is_encodable(value):
+        raise InvalidArgumentError(
+            field,
+            f"holds a lone surrogate at index {first_surrogate(value)}, which is not text "
+            "(UTF-8 cannot encode it; decode bytes with errors='replace' first)",
+        )
+
+
 def check_text(field: str, value: str | NotGiven, *, max_length: int | None = None) -> None:
     if value is NOT_GIVEN:
         return
@@ -123,33 +138,59 @@ def check_text(field: str, value: str | NotGiven, *, max_length: int | None = No
         raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
     if max_length is not None and len(value) > max_length:
         raise InvalidArgumentError(field, f"is {len(value)} characters; at most {max_length}")
+    check_encodable(field, value)
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut short (a repr also escapes any surrogate)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + "…"
 
 
 def check_pattern(field: str, value: str | NotGiven, pattern: re.Pattern[str]) -> None:
     if value is NOT_GIVEN:
         return
-    if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise InvalidArgumentError(field, f"{value!r} does not match {pattern.pattern}")
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            field, f"must be a string matching {pattern.pattern}, not {type(value).__name__}"
+        )
+    if not pattern.fullmatch(value):
+        raise InvalidArgumentError(field, f"{shown(value)} does not match {pattern.pattern}")
 
 
 def check_path_value(field: str, value: str) -> str:
     """A SID, identity or unique name used in a path: a non-empty string."""
     if not isinstance(value, str) or not value:
         raise InvalidArgumentError(field, "must be a non-empty string")
+    check_encodable(field, value)
     return value
 
 
-def check_datetime(field: str, value: datetime | NotGiven) -> datetime | NotGiven:
-    """Datetimes must be timezone-aware: a naive one is ambiguous and is rejected."""
+def check_datetime(field: str, value: datetime | NotGiven) -> str | NotGiven:
+    """An aware datetime as the ISO 8601 UTC text sent (a naive one is ambiguous: rejected)."""
     if value is NOT_GIVEN:
         return value
     if not isinstance(value, datetime):
         raise InvalidArgumentError(field, f"must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    return utc_text(field, value)
+
+
+def utc_text(field: str, value: datetime) -> str:
+    """``value`` in UTC as Twilio writes dates; refused when naive or when UTC cannot hold it."""
+    try:
+        offset = value.utcoffset()
+    except (ValueError, TypeError) as exc:  # a tzinfo whose utcoffset() breaks datetime's rules
+        raise InvalidArgumentError(field, f"has an invalid UTC offset ({exc})") from None
+    if offset is None:
         raise InvalidArgumentError(
             field, "is a naive datetime; pass an aware one, e.g. datetime.now(timezone.utc)"
         )
-    return value
+    try:
+        return format_datetime(value)
+    except OverflowError:
+        # e.g. 0001-01-01 at UTC+5, or datetime.max at UTC-5: UTC falls outside years 1-9999.
+        raise InvalidArgumentError(
+            field, f"{value.isoformat()} is out of range once converted to UTC"
+        ) from None
 
 
 def check_bool(field: str, value: bool | NotGiven) -> None:
@@ -162,17 +203,27 @@ def encode_attributes(field: str, value: JSON | NotGiven, *, max_bytes: int) -> 
     if value is NOT_GIVEN:
         return value
     if isinstance(value, str):
+        if len(value) > max_bytes:  # never parse what is too long anyway (a char is >= 1 byte)
+            raise InvalidArgumentError(field, f"is over {max_bytes} bytes as JSON")
         try:
             json.loads(value)
+        except RecursionError:
+            raise InvalidArgumentError(field, "is JSON nested too deeply to be read") from None
         except ValueError as exc:
             raise InvalidArgumentError(field, f"is a string but not valid JSON ({exc})") from None
         text = value
     else:
         try:
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except RecursionError:
+            raise InvalidArgumentError(field, "is nested too deeply to be serialised") from None
         except (TypeError, ValueError) as exc:
             raise InvalidArgumentError(field, f"cannot be serialised as JSON ({exc})") from None
-    size = len(text.encode())
+    if text.isascii():
+        size = len(text)
+    else:
+        check_encodable(field, text)
+        size = len(text.encode())
     if size > max_bytes:
         raise InvalidArgumentError(field, f"is {size} bytes as JSON; at most {max_bytes}")
     return text
@@ -303,14 +354,16 @@ def check_message_index(value: int | NotGiven | None) -> str | int | NotGiven:
         return CLEAR
     if value is NOT_GIVEN:
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
+        shown_value = type(value).__name__ if not isinstance(value, int) else "out of range"
         raise InvalidArgumentError(
-            "last_read_message_index", f"must be an integer >= 0 or None, not {value!r}"
+            "last_read_message_index",
+            f"must be an integer from 0 to {MAX_INTEGER} or None, not {shown_value}",
         )
     return value
 
 
-def check_timestamp(field: str, value: datetime | str | NotGiven) -> datetime | str | NotGiven:
+def check_timestamp(field: str, value: datetime | str | NotGiven) -> str | NotGiven:
     """A timestamp Twilio types as a string: an aware datetime, or text sent as given."""
     if isinstance(value, datetime):
         return check_datetime(field, value)
@@ -442,7 +495,8 @@ TIMERS_CLOSED_MIN: Final = timedelta(minutes=10)
 _ISO_DURATION: Final = re.compile(
     r"P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
-    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,  # \d would also match other scripts' digits, which float() reads but Twilio won't
 )
 
 
@@ -454,10 +508,15 @@ def parse_duration(field: str, text: str) -> timedelta:
     match = _ISO_DURATION.fullmatch(text)
     if match is None or text in {"P", "PT"} or text.endswith("T"):
         raise InvalidArgumentError(
-            field, f"{text!r} is not an ISO 8601 duration such as 'PT10M' or 'P1DT2H'"
+            field, f"{shown(text)} is not an ISO 8601 duration such as 'PT10M' or 'P1DT2H'"
         )
     parts = {name: float(value) for name, value in match.groupdict().items() if value}
-    return timedelta(**parts)
+    try:
+        return timedelta(**parts)
+    except OverflowError:  # a float of 400 digits is inf; timedelta stops at 999,999,999 days
+        raise InvalidArgumentError(
+            field, f"{shown(text)} is longer than a duration can be ({timedelta.max.days} days)"
+        ) from None
 
 
 def format_duration(value: timedelta) -> str:
@@ -500,11 +559,16 @@ def check_state(value: ConversationState | str | NotGiven) -> str | NotGiven:
     """A state Twilio knows. A ``ConversationState`` pseudo-member (a state added by Twilio
     later) is sent as given; a plain string must name a known state."""
 
-    if value is NOT_GIVEN or isinstance(value, ConversationState):
+    if value is NOT_GIVEN:
+        return value
+    if isinstance(value, ConversationState):
+        check_encodable("state", value)
         return value
     known = [s.value for s in ConversationState]
-    if not isinstance(value, str) or value not in known:
-        raise InvalidArgumentError("state", f"{value!r} is not one of {', '.join(known)}")
+    if not isinstance(value, str):
+        raise InvalidArgumentError("state", f"must be a string, not {type(value).__name__}")
+    if value not in known:
+        raise InvalidArgumentError("state", f"{shown(value)} is not one of {', '.join(known)}")
     return value
 
 
@@ -614,9 +678,7 @@ def format_list_date(field: str, value: date | datetime | NotGiven, *, end: bool
     if value is NOT_GIVEN:
         return value
     if isinstance(value, datetime):
-        checked = check_datetime(field, value)
-        assert isinstance(checked, datetime)
-        return format_datetime(checked.replace(microsecond=0))
+        return utc_text(field, value.replace(microsecond=0))
     if not isinstance(value, date):
         raise InvalidArgumentError(field, f"must be a date or datetime, not {type(value).__name__}")
     return f"{value.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
@@ -655,12 +717,12 @@ def participant_spec_fields(spec: object, field: str) -> dict[str, Any]:
     those fields (such as ``NewParticipant``); unset (``NOT_GIVEN``/``None``) values dropped."""
     if isinstance(spec, Mapping):
         values = dict(spec)
-        unknown = sorted(set(values) - set(PARTICIPANT_SPEC_FIELDS))
+        # Sorted by repr: keys of mixed types (1, "x") do not compare with each other.
+        unknown = sorted(map(repr, set(values) - set(PARTICIPANT_SPEC_FIELDS)))
         if unknown:
             raise InvalidArgumentError(
                 field,
-                f"unknown field(s) {', '.join(map(repr, unknown))}; "
-                f"use {', '.join(PARTICIPANT_SPEC_FIELDS)}",
+                f"unknown field(s) {', '.join(unknown)}; use {', '.join(PARTICIPANT_SPEC_FIELDS)}",
             )
     elif attrs.has(type(spec)):
         values = {name: getattr(spec, name, NOT_GIVEN) for name in PARTICIPANT_SPEC_FIELDS}
@@ -709,9 +771,24 @@ def participant_json(spec: object, field: str) -> str:
     if "role_sid" in values:
         body["role_sid"] = values["role_sid"]
     for name, value in dates.items():
-        if isinstance(value, datetime):
-            body[name] = format_datetime(value)
+        if isinstance(value, str):
+            body[name] = value
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def participant_specs(participants: object) -> Iterator[object]:
+    """An iterator over a list (or any iterable) of participants; one participant alone,
+    text, ``None`` or a number is refused rather than iterated or failing later."""
+    if isinstance(participants, str | bytes | bytearray | Mapping) or attrs.has(type(participants)):
+        kind = type(participants).__name__
+        raise InvalidArgumentError("participants", f"must be a list of participants, not {kind}")
+    try:
+        return iter(cast("Iterable[object]", participants))
+    except TypeError:
+        kind = type(participants).__name__
+        raise InvalidArgumentError(
+            "participants", f"must be a list of participants, not {kind}"
+        ) from None
 
 
 def conversation_with_participants_request(
@@ -724,13 +801,14 @@ def conversation_with_participants_request(
     """POST /v1/[Services/{IS}/]ConversationWithParticipants: a conversation and up to 10
     participants in one request (``Participant`` repeated, one JSON object each)."""
 
-    if isinstance(participants, str | bytes | Mapping):
-        raise InvalidArgumentError("participants", "must be a list of participants")
-    specs = list(participants)
+    specs = list(
+        itertools.islice(participant_specs(participants), MAX_PARTICIPANTS_PER_REQUEST + 1)
+    )
     if len(specs) > MAX_PARTICIPANTS_PER_REQUEST:
         raise InvalidArgumentError(
             "participants",
-            f"has {len(specs)}; at most {MAX_PARTICIPANTS_PER_REQUEST} per request "
+            f"has more than {MAX_PARTICIPANTS_PER_REQUEST}; at most "
+            f"{MAX_PARTICIPANTS_PER_REQUEST} per request "
             "(add the rest with participants.create or create_many)",
         )
     encoded = [participant_json(spec, f"participants[{i}]") for i, spec in enumerate(specs)]

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import platform
+import re
 import sys
 import time
 import warnings
@@ -24,6 +25,7 @@ from urllib.parse import urlencode
 import aiohttp
 from yarl import URL
 
+from ._checks import check_int, check_number, is_encodable
 from ._limits import AdaptiveLimiter, Limiter
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
 from ._sansio import Request, decode_success, status_error
@@ -76,15 +78,89 @@ def twilio_host(edge: str | None, region: str | None) -> str:
 
 
 def basic_authorization(username: str, password: str) -> str:
-    """The ``Authorization`` header value for HTTP Basic auth."""
+    """The ``Authorization`` header value for HTTP Basic auth (Latin-1, else UTF-8, as browsers
+    do). Text UTF-8 cannot encode raises InvalidArgumentError, which never shows the text."""
     import base64
 
     raw = f"{username}:{password}"
-    try:
-        encoded = raw.encode("latin1")
-    except UnicodeEncodeError:
-        encoded = raw.encode("utf-8")
+    encoded = _credential_bytes(raw)
+    if encoded is None:
+        # Raised here, outside the ``except``: a UnicodeEncodeError holds the whole secret
+        # (``.object``) and would ride along as ``__context__``.
+        raise InvalidArgumentError("credentials", "hold a lone surrogate (not shown), not text")
     return "Basic " + base64.b64encode(encoded).decode("ascii")
+
+
+def _credential_bytes(raw: str) -> bytes | None:
+    if raw.isascii():
+        return raw.encode("ascii")
+    for encoding in ("latin1", "utf-8"):
+        try:
+            return raw.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+    return None
+
+
+def _check_credential(field: str, value: object) -> str | None:
+    """A credential: ``None`` or text. Messages name the field and never show the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+    if not is_encodable(value):
+        raise InvalidArgumentError(
+            field, "holds a lone surrogate (its value is not shown), so it is not text"
+        )
+    return value
+
+
+_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+"""An edge or region goes into the host name: one DNS label (``sydney``, ``au1``), nothing that
+could end the host (``/``, ``@``, ``.``) and send the credentials elsewhere."""
+
+
+def _check_host_label(field: str, value: object) -> str | None:
+    if value is None or value == "":  # empty, as from_env reads an unset variable: not given
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+    if not _HOST_LABEL.fullmatch(value):
+        raise InvalidArgumentError(
+            field, f"{value!r} is not a Twilio {field} name such as 'sydney' or 'au1'"
+        )
+    return value
+
+
+def _check_timeout(timeout: object) -> aiohttp.ClientTimeout:
+    """A number of seconds, or an ``aiohttp.ClientTimeout`` that bounds every call.
+
+    The rule, so that no call can hang: ``total`` must be set. It is the only field that
+    bounds a whole call: ``connect`` ends once connected, and ``sock_read`` restarts with
+    every chunk, so a server sending a byte now and then would hold a call open for ever.
+    Every field that is set must be a finite number > 0: aiohttp reads 0 as "no limit".
+    """
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(timeout, name)
+            if value is not None:
+                check_number(f"timeout.{name}", value, exclusive=True)
+        if timeout.ceil_threshold is not None:
+            check_number("timeout.ceil_threshold", timeout.ceil_threshold)
+        if timeout.total is None:
+            raise InvalidArgumentError(
+                "timeout.total",
+                "must be set: it is the only aiohttp timeout that bounds a whole call "
+                "(sock_read restarts with every chunk read)",
+            )
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise InvalidArgumentError(
+            "timeout",
+            f"must be seconds or an aiohttp.ClientTimeout, not {type(timeout).__name__}",
+        )
+    seconds = check_number("timeout", timeout, exclusive=True)
+    return aiohttp.ClientTimeout(total=seconds, connect=min(10.0, seconds))
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -99,7 +175,17 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _check_base_url(base_url: str | URL) -> URL:
-    url = URL(str(base_url))
+    if not isinstance(base_url, str | URL):
+        raise InvalidArgumentError(
+            "base_url", f"must be a string or a yarl.URL, not {type(base_url).__name__}"
+        )
+    text = str(base_url)
+    if not is_encodable(text):
+        # yarl would silently drop a lone surrogate from the path.
+        raise InvalidArgumentError("base_url", "holds a lone surrogate, so it is not text")
+    url, problem = _parse_url(text)
+    if url is None:
+        raise InvalidArgumentError("base_url", f"is not a valid URL ({problem})")
     if not url.absolute or url.scheme not in {"http", "https"}:
         raise InvalidArgumentError("base_url", f"must be an absolute http(s) URL, got {str(url)!r}")
     if url.scheme == "http" and not _is_loopback(url.host):
@@ -110,7 +196,20 @@ def _check_base_url(base_url: str | URL) -> URL:
         raise InvalidArgumentError(
             "base_url", "must be a service root, without query or credentials"
         )
+    if url.explicit_port == 0:
+        raise InvalidArgumentError("base_url", "port 0 cannot be connected to; give 1-65535")
     return url
+
+
+def _parse_url(text: str) -> tuple[URL | None, str]:
+    # yarl checks the port, IPv6 brackets and IDNA host names (a ValueError or UnicodeError);
+    # the URL's host is parsed once more so that a lazily raised error surfaces here too.
+    try:
+        url = URL(text)
+        _ = url.host, url.port
+    except ValueError as exc:
+        return None, str(exc)
+    return url, ""
 
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -152,6 +251,11 @@ class Session:
     ``api_secret``, recommended by Twilio) with the ``account_sid``. The Session builds its
     aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
     only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
+
+    ``timeout`` is seconds (finite, > 0) or an ``aiohttp.ClientTimeout`` whose ``total`` is set,
+    the only one that bounds a whole call, so none can hang. Every option is checked here: a bad
+    one raises :class:`~conversations_async.errors.InvalidArgumentError` naming it, and a bad
+    credential's value is never shown.
     """
 
     def __init__(
@@ -172,28 +276,50 @@ class Session:
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
+        account_sid = _check_credential("account_sid", account_sid)
+        auth_token = _check_credential("auth_token", auth_token)
+        api_key = _check_credential("api_key", api_key)
+        api_secret = _check_credential("api_secret", api_secret)
         if api_key is not None or api_secret is not None:
             if not api_key or not api_secret:
                 raise InvalidArgumentError("api_key", "api_key and api_secret go together")
-            username, password = api_key, api_secret
+            username_field, username, password = "api_key", api_key, api_secret
         elif account_sid and auth_token:
-            username, password = account_sid, auth_token
+            username_field, username, password = "account_sid", account_sid, auth_token
         else:
             raise InvalidArgumentError(
                 "account_sid", "give account_sid with auth_token, or api_key with api_secret"
             )
+        if ":" in username:  # HTTP Basic auth ends the user name at the first colon
+            raise InvalidArgumentError(username_field, "must not contain ':' (value not shown)")
+        edge = _check_host_label("edge", edge)
+        region = _check_host_label("region", region)
         if base_url is not None and (edge or region):
             raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise InvalidArgumentError("max_concurrency", "must be a positive integer")
+        check_int("max_concurrency", max_concurrency, minimum=1)
+        if writes_per_second is not None:
+            check_number("writes_per_second", writes_per_second, exclusive=True)
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(
+                "retry", f"must be a RetryPolicy, not {type(retry).__name__}"
+            )
+        if limiter is not None and not isinstance(limiter, Limiter):
+            raise InvalidArgumentError(
+                "limiter", f"needs slot() and state (see Limiter), not {type(limiter).__name__}"
+            )
+        if http_session is not None and not isinstance(http_session, aiohttp.ClientSession):
+            raise InvalidArgumentError(
+                "http_session",
+                f"must be an aiohttp.ClientSession, not {type(http_session).__name__}",
+            )
+        if sleep is not None and not callable(sleep):
+            raise InvalidArgumentError("sleep", f"must be callable, not {type(sleep).__name__}")
         self.account_sid = account_sid
         self._username = username
         # Kept only as the encoded header, behind _Secret: base64 of a token is the token.
         self._authorization = _Secret(basic_authorization(username, password))
         self.base_url: URL = _check_base_url(base_url or f"https://{twilio_host(edge, region)}")
-        if isinstance(timeout, int | float):
-            timeout = aiohttp.ClientTimeout(total=float(timeout), connect=min(10.0, float(timeout)))
-        self.timeout: aiohttp.ClientTimeout = timeout
+        self.timeout: aiohttp.ClientTimeout = _check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
         # The default limiter: adaptive permits up to max_concurrency, writes paced per
