@@ -30,6 +30,7 @@ from .errors import (
     ResponseValidationError,
     ServerError,
     SessionClosedError,
+    SessionLoopError,
 )
 from .models import (
     Conversation,
@@ -74,5 +75,6 @@ __all__ = [
     "ServiceScope",
     "Session",
     "SessionClosedError",
+    "SessionLoopError",
     "__version__",
 ]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import attrs
 
 from ._checks import check_int, check_number
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, SessionLoopError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -78,7 +78,12 @@ class Slot(Protocol):
         """The request got an answer that was not a 429."""
 
     def throttled(self, retry_after: float | None) -> None:
-        """The request was answered 429; ``retry_after`` is the server's pause, if any."""
+        """The request was answered 429.
+
+        ``retry_after`` is the pause to hold every caller for: the Session passes the wait it
+        will itself take before trying again for the server's ``Retry-After`` (so never more
+        than its retry policy allows), and ``None`` when there was none or it will not retry.
+        """
 
 
 @runtime_checkable
@@ -110,14 +115,19 @@ class ConcurrencyLimiter:
     def __init__(self, max_permits: int = 50) -> None:
         self._max = check_int("max_permits", max_permits, minimum=1)
         self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight = 0
         self._throttled = 0
 
     @contextlib.asynccontextmanager
     async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
         # Built lazily so the limiter can be made outside a running loop.
+        loop = asyncio.get_running_loop()
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max)
+            self._loop = loop
+        elif self._loop is not loop:
+            raise SessionLoopError("this ConcurrencyLimiter is already used by another event loop")
         async with self._semaphore:
             self._in_flight += 1
             try:
@@ -201,7 +211,9 @@ class AdaptiveLimiter:
     flight, new callers wait until enough of those have finished.
 
     **Retry-After.** ``throttled(retry_after)`` holds every caller that has not been granted a
-    permit yet until the pause ends (at most ``retry_after_cap`` seconds from now).
+    permit yet until the pause ends (at most ``retry_after_cap`` seconds from now). The Session
+    passes the wait its retry policy will take for that request, so the pause never outlasts
+    the policy's ``retry_after_cap`` or deadline.
 
     **Writes.** ``slot(write_key)`` first waits, without holding a permit, for that key's turn:
     writes on one key are granted FIFO and spaced ``1 / (writes_per_second * rate_margin)``
@@ -347,7 +359,7 @@ class AdaptiveLimiter:
             if self._clock is None:
                 self._clock = loop.time
         elif self._loop is not loop:
-            raise RuntimeError("this AdaptiveLimiter is already used by another event loop")
+            raise SessionLoopError("this AdaptiveLimiter is already used by another event loop")
         return loop
 
     def _now(self) -> float:

@@ -75,10 +75,12 @@ def _hook(
 class RetryPolicy:
     """How a Session retries. ``RetryPolicy(attempts=1)`` turns retries off.
 
-    Waits follow ``Retry-After`` when the server sends it (capped at ``retry_after_cap``),
-    otherwise exponential backoff from ``initial`` doubling up to ``max_wait``, with full jitter
-    (a uniform random wait between 0 and the backoff) so that many clients do not retry in step.
-    No retry is started that would end after ``deadline`` seconds from the first try.
+    Waits follow ``Retry-After`` when the server sends it, otherwise exponential backoff from
+    ``initial`` doubling up to ``max_wait``, with full jitter (a uniform random wait between 0 and
+    the backoff) so that many clients do not retry in step. A ``Retry-After`` longer than
+    ``retry_after_cap`` ends the retries at once: trying sooner than the server asked would only
+    be refused again. No retry is started that would end after ``deadline`` seconds from the
+    first try.
 
     ``attempts`` is an integer >= 1; the four durations are finite numbers of seconds >= 0.
     Anything else raises :class:`~conversations_async.errors.InvalidArgumentError` naming it.
@@ -106,6 +108,33 @@ class RetryPolicy:
         if isinstance(error, APIStatusError) and error.status >= 500:
             return request.idempotent or self.retry_ambiguous_writes
         return False
+
+    def next_wait(
+        self,
+        error: ConversationsError,
+        request: Request,
+        attempt: int,
+        elapsed: float,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> float | None:
+        """Seconds to wait before trying ``request`` again, or ``None`` to raise ``error`` now.
+
+        ``error`` ended attempt number ``attempt`` (1-based), ``elapsed`` seconds after the first
+        try began. ``None`` when the error is not worth retrying, the attempts are used up, the
+        server's ``Retry-After`` exceeds ``retry_after_cap``, or the wait would end after the
+        ``deadline``. After a 429 the Session also hands this wait to the limiter as the pause
+        every caller shares, so that pause never outlasts what this policy allows.
+        """
+        if attempt >= self.attempts or not self.should_retry(error, request):
+            return None
+        retry_after = retry_after_of(error)
+        if retry_after is not None and retry_after > self.retry_after_cap:
+            return None
+        wait = self.compute_wait(attempt, retry_after, rand=rand)
+        if elapsed + wait > self.deadline:
+            return None
+        return wait
 
     def wait_for(
         self, error: ConversationsError, attempt: int, *, rand: Callable[[], float] = random.random

@@ -861,7 +861,7 @@ def decode_success(status: int, body: bytes) -> JSON:
     :class:`~conversations_async.errors.ResponseValidationError` carrying it."""
     try:
         return decode_body(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
         raise ResponseValidationError(
             f"HTTP {status} answer is not JSON", body=body, errors=[str(exc)]
         ) from exc
@@ -879,7 +879,7 @@ def status_error(
     payload: Any
     try:
         payload = json.loads(body) if body else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep to parse
         payload = None
     code: int | None = None
     more_info: str | None = None

@@ -19,14 +19,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
 
 from ._checks import check_int, check_number, is_encodable
-from ._limits import AdaptiveLimiter, Limiter
+from ._limits import AdaptiveLimiter, Limiter, Slot
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
 from ._sansio import Request, decode_success, status_error
 from ._types import JSON
@@ -37,6 +37,7 @@ from .errors import (
     InvalidArgumentError,
     RateLimitError,
     SessionClosedError,
+    SessionLoopError,
 )
 
 if TYPE_CHECKING:
@@ -212,6 +213,26 @@ def _parse_url(text: str) -> tuple[URL | None, str]:
     return url, ""
 
 
+def _check_borrowed(http_session: aiohttp.ClientSession) -> None:
+    """Refuse a ClientSession whose settings no request can override.
+
+    The rest of a borrowed session's settings are overridden on each request: our timeout,
+    ``raise_for_status=False``, no redirects, and our headers over its default ones.
+    """
+    if not isinstance(http_session, aiohttp.ClientSession):
+        raise InvalidArgumentError("http_session", "must be an aiohttp.ClientSession")
+    if http_session.closed:
+        raise InvalidArgumentError("http_session", "is already closed")
+    if http_session.auth is not None:
+        # aiohttp raises ValueError for a request that has both session-level auth and an
+        # Authorization header, and auth=None on a request means "use the session's".
+        raise InvalidArgumentError(
+            "http_session",
+            "has its own auth=; the Session sends its own credentials, "
+            "so pass a ClientSession without auth",
+        )
+
+
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -328,11 +349,17 @@ class Session:
             max_permits=max_concurrency, writes_per_second=writes_per_second
         )
         self._sleep: Sleep = sleep or asyncio.sleep
+        if http_session is not None:
+            _check_borrowed(http_session)
         self._http = http_session
         self._owns_http = http_session is None
         self._closed = False
         self._entered = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The tasks inside request() now, so that aclose() can end them (queued in the limiter,
+        # sleeping before a retry or waiting for an answer) with SessionClosedError.
+        self._running: set[asyncio.Task[Any]] = set()
+        self._cancelled_by_close: set[asyncio.Task[Any]] = set()
         # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
         # so they go on each request rather than on the ClientSession).
         self._plain_headers = _FixedHeaders(
@@ -342,6 +369,9 @@ class Session:
                 "Authorization": self._authorization.reveal(),
             }
         )
+        if http_session is not None and not http_session.auto_decompress:
+            # aiohttp still offers gzip; a body it will not decompress would not parse.
+            self._plain_headers["Accept-Encoding"] = "identity"
         self._form_headers = _FixedHeaders(
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
@@ -396,10 +426,21 @@ class Session:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool if this Session built it. Idempotent; a borrowed pool stays open."""
+        """End this Session's requests and close the pool if this Session built it.
+
+        Every request still running (waiting for an answer, queued in the limiter or sleeping
+        before a retry) raises :class:`SessionClosedError`. Idempotent; a borrowed pool stays open.
+        """
         if self._closed:
             return
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise SessionLoopError("close a Session in the event loop it was used in")
         self._closed = True
+        current = asyncio.current_task()
+        for task in self._running:
+            if task is not current and not task.done():
+                self._cancelled_by_close.add(task)
+                task.cancel()
         http, self._http = self._http, None
         if http is not None and self._owns_http:
             await http.close()
@@ -412,16 +453,25 @@ class Session:
         if self._closed:
             raise SessionClosedError("this Session is closed; create a new one")
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif self._loop is not loop:
-            raise RuntimeError("a Session belongs to the event loop it was first used in")
+        if self._loop is not loop:
+            self._bind(loop)
         if self._http is None:
             connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
             self._http = aiohttp.ClientSession(
                 connector=connector, timeout=self.timeout, raise_for_status=False
             )
         return self._http
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not None:
+            raise SessionLoopError(
+                "a Session belongs to the event loop it was first used in; "
+                "open one Session per event loop"
+            )
+        # aiohttp has no public accessor for a ClientSession's loop.
+        if self._http is not None and getattr(self._http, "_loop", loop) is not loop:
+            raise SessionLoopError("the borrowed http_session belongs to another event loop")
+        self._loop = loop
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # getattr: __init__ may have raised before these were set.
@@ -463,34 +513,81 @@ class Session:
         """
         http = self._ensure_http()
         url = request.resolve(self.base_url)
-        started = time.monotonic()
-        slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                status, headers, body = await self._send_once(http, request, url)
-                if 200 <= status < 300:
-                    return decode_success(status, body)
-                raise status_error(status, headers, body, method=request.method, url=str(url))
-            except SessionClosedError:
-                raise
-            except ConversationsError as error:
-                wait = self.retry.wait_for(error, attempt)
-                if (
-                    not self.retry.should_retry(error, request)
-                    or attempt >= self.retry.attempts
-                    or max(time.monotonic() - started, slept) + wait > self.retry.deadline
-                ):
-                    raise
+        data: bytes | None = None
+        headers: Mapping[str, str]
+        if request.method in _BODY_METHODS:
+            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
+            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
+            data = urlencode(request.form).encode()
+            headers = self._form_headers
+        else:
+            headers = self._plain_headers
+        if request.headers:
+            # Still a _FixedHeaders: a plain dict would show the credentials in the locals of a
+            # traceback (``capture_locals=True``).
+            headers = _FixedHeaders({**headers, **request.headers})
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            started = time.monotonic()
+            slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
+            attempt = 0
+            while True:
+                attempt += 1
+                self.stats.requests += 1
+                async with self.limiter.slot(request.write_key) as slot:
+                    try:
+                        status, response_headers, body = await self._send_once(
+                            http, request, url, data, headers
+                        )
+                    except APIConnectionError as failure:
+                        error: ConversationsError = failure
+                    else:
+                        if status != 429:
+                            slot.succeeded()
+                            if 200 <= status < 300:
+                                return decode_success(status, body)
+                        error = status_error(
+                            status, response_headers, body, method=request.method, url=str(url)
+                        )
+                    elapsed = max(time.monotonic() - started, slept)
+                    wait = self.retry.next_wait(error, request, attempt, elapsed)
+                    if isinstance(error, RateLimitError):
+                        self._report_throttled(slot, error, wait)
+                if wait is None:
+                    raise error
                 wait = self._notify_retry(error, request, url, attempt, wait)
-            self.stats.retries += 1
-            logger.info(
-                "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
-            )
-            await self._sleep(wait)
-            slept += wait
-            http = self._ensure_http()
+                self.stats.retries += 1
+                logger.info(
+                    "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
+                )
+                await self._sleep(wait)
+                slept += wait
+                http = self._ensure_http()
+        except asyncio.CancelledError:
+            if task is None or task not in self._cancelled_by_close:
+                raise
+            # aclose() cancelled it: take that cancel back and raise SessionClosedError instead,
+            # unless someone else cancelled the task as well.
+            self._cancelled_by_close.discard(task)
+            if task.uncancel() > 0:
+                raise
+        finally:
+            if task is not None:
+                self._running.discard(task)
+                if self._cancelled_by_close and task in self._cancelled_by_close:
+                    # aclose() cancelled it, but something swallowed that CancelledError.
+                    self._cancelled_by_close.discard(task)
+                    task.uncancel()
+        raise SessionClosedError("the Session was closed during the request")
+
+    def _report_throttled(self, slot: Slot, error: RateLimitError, wait: float | None) -> None:
+        self.stats.throttled += 1
+        # The pause every caller shares is this request's own wait for the server's Retry-After,
+        # never more: nobody is held longer than the retry policy allows, and when the policy
+        # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
+        slot.throttled(wait if error.retry_after is not None else None)
 
     def _notify_retry(
         self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float
@@ -505,48 +602,47 @@ class Session:
         return wait if override is None else max(0.0, float(override))
 
     async def _send_once(
-        self, http: aiohttp.ClientSession, request: Request, url: URL
+        self,
+        http: aiohttp.ClientSession,
+        request: Request,
+        url: URL,
+        data: bytes | None,
+        headers: Mapping[str, str],
     ) -> tuple[int, Mapping[str, str], bytes]:
-        data: bytes | None = None
-        headers: Mapping[str, str]
-        if request.method in _BODY_METHODS:
-            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
-            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
-            data = urlencode(request.form).encode()
-            headers = self._form_headers
-        else:
-            headers = self._plain_headers
-        if request.headers:
-            headers = {**headers, **request.headers}
-        self.stats.requests += 1
-        async with self.limiter.slot(request.write_key) as slot:
-            try:
-                async with http.request(
-                    request.method, url, data=data, headers=headers, allow_redirects=False
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    response_headers = response.headers
-            except aiohttp.ConnectionTimeoutError as exc:
-                raise self._connection_error(exc, request, url, sent=False) from None
-            except aiohttp.ClientConnectorError as exc:
-                raise self._connection_error(exc, request, url, sent=False) from None
-            except TimeoutError as exc:
-                raise self._connection_error(exc, request, url, sent=True) from None
-            except (aiohttp.ClientError, OSError) as exc:
-                if self._closed:
-                    raise SessionClosedError("the Session was closed during the request") from None
-                raise self._connection_error(exc, request, url, sent=True) from None
-            if status == 429:
-                self.stats.throttled += 1
-                error = status_error(
-                    status, response_headers, body, method=request.method, url=str(url)
-                )
-                assert isinstance(error, RateLimitError)
-                slot.throttled(error.retry_after)
-                raise error
-            slot.succeeded()
-        return status, response_headers, body
+        """One send and read of the whole body: the status, headers and body of the answer.
+
+        Raises APIConnectionError, SessionClosedError or (for a borrowed pool aiohttp refuses to
+        use) InvalidArgumentError.
+        """
+        # Our timeout, status handling and redirect rule on each request: a borrowed pool may
+        # have been built with other ones.
+        try:
+            async with http.request(
+                request.method,
+                url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self.timeout,
+                raise_for_status=False,
+            ) as response:
+                return response.status, response.headers, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            failure: ConversationsError = self._connection_error(exc, request, url, sent=False)
+        except aiohttp.ClientConnectorError as exc:
+            failure = self._connection_error(exc, request, url, sent=False)
+        except TimeoutError as exc:
+            failure = self._connection_error(exc, request, url, sent=True)
+        except (aiohttp.ClientError, OSError) as exc:
+            failure = self._connection_error(exc, request, url, sent=True)
+        except (RuntimeError, ValueError, AssertionError) as exc:
+            # aiohttp refusing the pool itself: closed, or settings it cannot combine with ours.
+            failure = self._pool_error(exc, http, request, url)
+        if self._closed:
+            failure = SessionClosedError("the Session was closed during the request")
+        # Raised here, after the except block, so that aiohttp's exception (which may carry our
+        # request headers) is not even kept as __context__.
+        raise failure
 
     def _connection_error(
         self, exc: BaseException, request: Request, url: URL, *, sent: bool
@@ -555,6 +651,16 @@ class Session:
         description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
         return cls(description, method=request.method, url=str(url), sent=sent)
+
+    def _pool_error(
+        self, exc: BaseException, http: aiohttp.ClientSession, request: Request, url: URL
+    ) -> ConversationsError:
+        if http.closed:
+            return SessionClosedError("the http_session this Session borrowed is closed")
+        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if not self._owns_http:
+            return InvalidArgumentError("http_session", f"aiohttp refused to send: {description}")
+        return APIConnectionError(description, method=request.method, url=str(url), sent=True)
 
 
 class SessionStats:

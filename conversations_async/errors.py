@@ -10,7 +10,8 @@
     │   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
     │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 · ServerError >= 500
     ├── ResponseValidationError: a 2xx body that could not be read as the expected record
-    └── SessionClosedError
+    ├── SessionClosedError (also a RuntimeError)
+    └── SessionLoopError (also a RuntimeError): used from another event loop than its own
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ class InvalidArgumentError(ConversationsError, ValueError):
 
 
 class SessionClosedError(ConversationsError, RuntimeError):
-    """The Session was closed; open a new one."""
+    """The Session was closed (or its borrowed ``http_session`` was); open a new one."""
+
+
+class SessionLoopError(ConversationsError, RuntimeError):
+    """A Session or limiter was used from an event loop other than the one it belongs to.
+
+    Its connections and futures are bound to the loop that first used it: open one Session per
+    event loop (for example one per ``asyncio.run``).
+    """
 
 
 class APIConnectionError(ConversationsError):
@@ -208,5 +217,6 @@ __all__ = [
     "ResponseValidationError",
     "ServerError",
     "SessionClosedError",
+    "SessionLoopError",
     "error_class_for",
 ]
