@@ -20,6 +20,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
+from ._text import excerpt
 from .errors import ResponseValidationError
 from .models import (
     Conversation,
@@ -57,14 +58,16 @@ def format_datetime(value: datetime) -> str:
 def parse_attributes(value: object, _: object = None) -> Any:
     """Twilio sends ``attributes`` as JSON text; give the parsed value (``None`` stays ``None``).
 
-    Text that is not JSON is kept as it came, so a record never fails over its metadata.
+    Text that is not JSON is kept as it came, so a record never fails over its metadata. So is
+    JSON nested too deeply for Python's parser (``[[[[…`` thousands deep): the caller gets the
+    text, never a :class:`RecursionError`.
     """
     if isinstance(value, str):
         if value == "{}":  # what Twilio sends when unset: most records, no parser needed
             return {}
         try:
             return json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return value
     return value
 
@@ -212,7 +215,10 @@ def structure(data: Any, cls: type[R]) -> R:
             else [str(exc)]
         )
         # Serialised only here, so the hot path never pays for it.
-        body = json.dumps(data, default=str)
+        try:
+            body = json.dumps(data, default=str)
+        except (RecursionError, ValueError):  # nested too deeply to serialise again
+            body = excerpt(data)
         raise ResponseValidationError(
             f"the response could not be read as a {cls.__name__}", body=body, errors=errors
         ) from exc

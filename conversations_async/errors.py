@@ -21,6 +21,7 @@ from typing import Final
 
 from multidict import CIMultiDict
 
+from ._text import short_text
 from ._types import JSON
 
 PARTICIPANT_ALREADY_EXISTS: Final = 50433
@@ -169,6 +170,9 @@ class ServerError(APIStatusError):
     """HTTP 5xx: Twilio failed. For a create, the change may or may not have been applied."""
 
 
+_MAX_DETAIL: Final = 1000  # characters of problems shown in a ResponseValidationError
+
+
 class ResponseValidationError(ConversationsError):
     """A successful answer whose body could not be read as the expected record.
 
@@ -178,7 +182,8 @@ class ResponseValidationError(ConversationsError):
     def __init__(self, message: str, *, body: bytes | str, errors: list[str] | None = None) -> None:
         self.body = body
         self.errors = errors or []
-        detail = "; ".join(self.errors)
+        # Bounded: the problems may quote what a hostile server sent.
+        detail = short_text("; ".join(self.errors), _MAX_DETAIL)
         super().__init__(f"{message}: {detail}" if detail else message)
 
 
