@@ -31,6 +31,7 @@ from .errors import (
     ResponseValidationError,
     ServerError,
     SessionClosedError,
+    SessionLoopError,
 )
 from .models import (
     Conversation,
@@ -77,5 +78,6 @@ __all__ = [
     "ServiceScope",
     "Session",
     "SessionClosedError",
+    "SessionLoopError",
     "__version__",
 ]

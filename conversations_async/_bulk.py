@@ -42,7 +42,10 @@ class BulkStatus(enum.StrEnum):
     EXISTED = "existed"
     """Twilio answered 50433/50437: it was already there."""
     FAILED = "failed"
-    """Not added; ``error`` says why."""
+    """Not there, as far as Twilio told us; ``error`` says why."""
+    UNKNOWN = "unknown"
+    """It may or may not have been applied (the create failed ambiguously) and no read-back
+    answered; running the same input again settles it."""
 
 
 @attrs.frozen(kw_only=True)
@@ -57,7 +60,8 @@ class BulkResult:
     """The record as Twilio has it (``created`` and ``existed``), e.g. a
     :class:`~conversations_async.models.Participant`."""
     error: ConversationsError | None = None
-    """Why it failed; for ``existed``, the 50433/50437 error Twilio answered."""
+    """Why it failed, or the ambiguous error that left it ``unknown``; for ``existed``, the
+    50433/50437 error Twilio answered."""
     attempts: int = 0
     """How many create requests this item sent (0 when invalid)."""
     reconciled: bool = False
@@ -109,6 +113,10 @@ class BulkReport:
         return self._with(BulkStatus.FAILED)
 
     @property
+    def unknown(self) -> list[BulkResult]:
+        return self._with(BulkStatus.UNKNOWN)
+
+    @property
     def counts(self) -> Mapping[BulkStatus, int]:
         """How many results have each status (every status present, zeros included)."""
         counts = dict.fromkeys(BulkStatus, 0)
@@ -118,7 +126,7 @@ class BulkReport:
 
     @property
     def ok(self) -> bool:
-        """Complete, and every item is there."""
+        """Complete, and every item is there (none failed or unknown)."""
         return self.complete and all(result.ok for result in self.results)
 
     @property
@@ -177,7 +185,8 @@ class _Source:
         return index, item
 
     async def aclose(self) -> None:
-        """Close an async generator input (a no-op for anything else)."""
+        """Close an async generator input now, so that its ``finally`` (closing a file or a
+        cursor) runs when the job stops rather than whenever it is collected."""
         close = getattr(self._async, "aclose", None)
         if close is not None:
             await close()
@@ -237,6 +246,7 @@ async def run_bulk(
                 await _stop(workers)
                 raise error
     finally:
+        # Every worker has stopped by now, so none is inside the generator.
         await source.aclose()
     return report(complete=True)
 

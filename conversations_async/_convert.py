@@ -30,6 +30,7 @@ from cattrs.preconf.json import make_converter
 from yarl import URL
 
 from ._sansio.rules import format_datetime
+from ._text import excerpt
 from .errors import ResponseValidationError
 from .models import OpenEnum
 
@@ -56,7 +57,9 @@ def _parse_datetime_text(value: str) -> datetime:
 def parse_attributes(value: object, _: object = None) -> Any:
     """Twilio sends ``attributes`` as JSON text; give the parsed value (``None`` stays ``None``).
 
-    Text that is not JSON is kept as it came, so a record never fails over its metadata.
+    Text that is not JSON is kept as it came, so a record never fails over its metadata. So is
+    JSON nested too deeply for Python's parser (``[[[[…`` thousands deep): the caller gets the
+    text, never a :class:`RecursionError`.
     """
     if isinstance(value, str):
         if value == "{}":  # what Twilio sends when unset: most records, no parser needed
@@ -232,7 +235,10 @@ def structure(data: Any, cls: type[R]) -> R:
             else [str(exc)]
         )
         # Serialised only here, so the hot path never pays for it.
-        body = json.dumps(data, default=str)
+        try:
+            body = json.dumps(data, default=str)
+        except (RecursionError, ValueError):  # nested too deeply to serialise again
+            body = excerpt(data)
         raise ResponseValidationError(
             f"the response could not be read as a {cls.__name__}", body=body, errors=errors
         ) from exc

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
+from ._checks import check_int, check_number
+from .errors import InvalidArgumentError, SessionLoopError
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -75,7 +78,12 @@ class Slot(Protocol):
         """The request got an answer that was not a 429."""
 
     def throttled(self, retry_after: float | None) -> None:
-        """The request was answered 429; ``retry_after`` is the server's pause, if any."""
+        """The request was answered 429.
+
+        ``retry_after`` is the pause to hold every caller for: the Session passes the wait it
+        will itself take before trying again for the server's ``Retry-After`` (so never more
+        than its retry policy allows), and ``None`` when there was none or it will not retry.
+        """
 
 
 @runtime_checkable
@@ -105,18 +113,21 @@ class ConcurrencyLimiter:
     """A plain semaphore: at most ``max_permits`` requests in flight, nothing adaptive."""
 
     def __init__(self, max_permits: int = 50) -> None:
-        if max_permits < 1:
-            raise ValueError("max_permits must be at least 1")
-        self._max = max_permits
+        self._max = check_int("max_permits", max_permits, minimum=1)
         self._semaphore: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight = 0
         self._throttled = 0
 
     @contextlib.asynccontextmanager
     async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
         # Built lazily so the limiter can be made outside a running loop.
+        loop = asyncio.get_running_loop()
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max)
+            self._loop = loop
+        elif self._loop is not loop:
+            raise SessionLoopError("this ConcurrencyLimiter is already used by another event loop")
         async with self._semaphore:
             self._in_flight += 1
             try:
@@ -200,7 +211,9 @@ class AdaptiveLimiter:
     flight, new callers wait until enough of those have finished.
 
     **Retry-After.** ``throttled(retry_after)`` holds every caller that has not been granted a
-    permit yet until the pause ends (at most ``retry_after_cap`` seconds from now).
+    permit yet until the pause ends (at most ``retry_after_cap`` seconds from now). The Session
+    passes the wait its retry policy will take for that request, so the pause never outlasts
+    the policy's ``retry_after_cap`` or deadline.
 
     **Writes.** ``slot(write_key)`` first waits, without holding a permit, for that key's turn:
     writes on one key are granted FIFO and spaced ``1 / (writes_per_second * rate_margin)``
@@ -235,28 +248,26 @@ class AdaptiveLimiter:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
-        if max_permits < 1:
-            raise ValueError("max_permits must be at least 1")
-        if not 1 <= min_permits <= max_permits:
-            raise ValueError("min_permits must be between 1 and max_permits")
+        # Each check raises InvalidArgumentError (a ValueError) naming the argument.
+        check_int("max_permits", max_permits, minimum=1)
+        check_int("min_permits", min_permits, minimum=1)
+        if min_permits > max_permits:
+            raise InvalidArgumentError("min_permits", "must not exceed max_permits")
         if initial_permits is None:
             initial_permits = max_permits
-        if not min_permits <= initial_permits <= max_permits:
-            raise ValueError("initial_permits must be between min_permits and max_permits")
-        if grow_after < 1:
-            raise ValueError("grow_after must be at least 1")
-        if writes_per_second is not None and not (
-            math.isfinite(writes_per_second) and writes_per_second > 0
-        ):
-            raise ValueError("writes_per_second must be a positive number or None")
-        if write_burst < 1:
-            raise ValueError("write_burst must be at least 1")
-        if not 0 < rate_margin <= 1:
-            raise ValueError("rate_margin must be in (0, 1]")
-        if not retry_after_cap >= 0:
-            raise ValueError("retry_after_cap must not be negative")
-        if not key_sweep_interval > 0:
-            raise ValueError("key_sweep_interval must be positive")
+        check_int("initial_permits", initial_permits, minimum=min_permits)
+        if initial_permits > max_permits:
+            raise InvalidArgumentError("initial_permits", "must not exceed max_permits")
+        check_int("grow_after", grow_after, minimum=1)
+        if writes_per_second is not None:
+            check_number("writes_per_second", writes_per_second, exclusive=True)
+        check_int("write_burst", write_burst, minimum=1)
+        check_number("rate_margin", rate_margin, exclusive=True, maximum=1.0)
+        check_number("retry_after_cap", retry_after_cap)
+        check_number("key_sweep_interval", key_sweep_interval, exclusive=True)
+        for name, hook in (("clock", clock), ("sleep", sleep)):
+            if hook is not None and not callable(hook):
+                raise InvalidArgumentError(name, f"must be callable, not {type(hook).__name__}")
 
         self._max = max_permits
         self._min = min_permits
@@ -265,6 +276,11 @@ class AdaptiveLimiter:
         self._interval: float | None = (
             None if writes_per_second is None else 1.0 / (writes_per_second * rate_margin)
         )
+        if self._interval is not None and not math.isfinite(self._interval):
+            # e.g. 1e-320 writes a second: the gap between two writes overflows to infinity.
+            assert writes_per_second is not None
+            field = "writes_per_second" if math.isinf(1.0 / writes_per_second) else "rate_margin"
+            raise InvalidArgumentError(field, "is too small: writes would never be allowed")
         self._tolerance = 0.0 if self._interval is None else (write_burst - 1) * self._interval
         self._retry_after_cap = retry_after_cap
         self._sweep_interval = key_sweep_interval
@@ -343,7 +359,7 @@ class AdaptiveLimiter:
             if self._clock is None:
                 self._clock = loop.time
         elif self._loop is not loop:
-            raise RuntimeError("this AdaptiveLimiter is already used by another event loop")
+            raise SessionLoopError("this AdaptiveLimiter is already used by another event loop")
         return loop
 
     def _now(self) -> float:

@@ -8,7 +8,7 @@ and fetches a page only when the caller has used up the one before.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, Final, Generic, TypeVar
 
@@ -16,7 +16,8 @@ import attrs
 from yarl import URL
 
 from ._requester import Requester
-from ._sansio import Request, item_key
+from ._sansio import Request, page_items
+from ._text import excerpt, short_text
 from ._types import JSON
 from .errors import InvalidArgumentError, ResponseValidationError
 
@@ -80,57 +81,110 @@ def first_page_size(
     return min(limit, page_size if page_size is not None else maximum)
 
 
-def _optional_url(meta: dict[str, Any], name: str) -> URL | None:
+def _link(meta: Mapping[str, JSON], name: str) -> URL | None:
+    """An informational link (``url``, ``first_page_url``, …): ``None`` when absent or unreadable,
+    as nothing is ever sent to it."""
     value = meta.get(name)
-    return URL(value) if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return URL(value)
+    except ValueError:
+        return None
+
+
+def _next_link(meta: Mapping[str, JSON]) -> URL | None:
+    """``meta.next_page_url``: ``None`` (or ``""``) on the last page, else a URL string."""
+    value = meta.get("next_page_url")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ResponseValidationError(
+            "meta.next_page_url is not a string",
+            body=excerpt(value),
+            errors=[f"got {type(value).__name__}"],
+        )
+    try:
+        return URL(value)
+    except ValueError as exc:
+        raise ResponseValidationError(
+            "meta.next_page_url is not a URL", body=short_text(value), errors=[short_text(str(exc))]
+        ) from exc
+
+
+def _optional_int(value: JSON) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_page(payload: JSON, default_key: str, item: Callable[[JSON], T]) -> Page[T]:
-    """A :class:`Page` from a list answer, each item converted by ``item``."""
-    if not isinstance(payload, dict):
-        raise ResponseValidationError(
-            "a list answer is not a JSON object", body=str(payload)[:200], errors=[]
-        )
-    meta = payload.get("meta")
-    meta = meta if isinstance(meta, dict) else {}
-    raw_key = meta.get("key")
-    key = raw_key if isinstance(raw_key, str) and raw_key else default_key
-    page = meta.get("page")
-    page_size = meta.get("page_size")
+    """A :class:`Page` from a list answer, each item converted by ``item``.
+
+    Raises :class:`ResponseValidationError` for a page that cannot be trusted to continue the
+    list: not an object, no ``meta`` object, no items array under ``meta.key`` (or
+    ``default_key``), or a ``next_page_url`` that is neither a URL string nor null. The
+    informational links and numbers (``url``, ``page``, …) are ``None`` when unreadable.
+    """
+    meta, key, raw_items = page_items(payload, default_key)
     return Page(
-        items=tuple(item(raw) for raw in item_key(payload, default_key)),
+        items=tuple(item(raw) for raw in raw_items),
         key=key,
-        page=page if isinstance(page, int) else None,
-        page_size=page_size if isinstance(page_size, int) else None,
-        url=_optional_url(meta, "url"),
-        next_page_url=_optional_url(meta, "next_page_url"),
-        previous_page_url=_optional_url(meta, "previous_page_url"),
-        first_page_url=_optional_url(meta, "first_page_url"),
+        page=_optional_int(meta.get("page")),
+        page_size=_optional_int(meta.get("page_size")),
+        url=_link(meta, "url"),
+        next_page_url=_next_link(meta),
+        previous_page_url=_link(meta, "previous_page_url"),
+        first_page_url=_link(meta, "first_page_url"),
     )
 
 
 def _is_twilio_host(url: URL) -> bool:
     host = url.host or ""
-    return url.scheme == "https" and (host == "twilio.com" or host.endswith(".twilio.com"))
+    return (
+        url.scheme == "https"
+        and url.port == 443
+        and (host == "twilio.com" or host.endswith(".twilio.com"))
+    )
+
+
+def _shown(url: URL) -> str:
+    """``url`` for an error message, without any ``user:password@`` it carries."""
+    try:
+        return short_text(str(url.with_user(None) if url.absolute and url.host else url))
+    except ValueError:
+        return "(an unreadable URL)"
+
+
+def _refuse(url: URL, reason: str, base_url: URL) -> ResponseValidationError:
+    return ResponseValidationError(
+        f"next_page_url {reason}; refusing to send credentials there",
+        body=_shown(url),
+        errors=[f"expected a URL on {base_url.origin()}"],
+    )
 
 
 def next_page_request(next_url: URL, base_url: URL) -> Request:
     """The GET for ``next_url``, sent exactly as Twilio gave it.
 
-    A relative URL is resolved against the Session's root. An absolute one must stay on the
-    Session's origin (or, for a Twilio root, on Twilio's HTTPS hosts): the request carries the
-    account's credentials, and a tampered page must not send them elsewhere.
+    The request carries the account's credentials, so a tampered page must not send them
+    elsewhere. A relative URL (a path and query) is resolved against the Session's root. An
+    absolute one must be http(s) without ``user:password@``, on the Session's origin (scheme,
+    host and port) or, for a Twilio root, on another of Twilio's HTTPS hosts. Anything else (a
+    scheme-relative ``//host/…``, ``ftp:``, another host or port) raises
+    :class:`ResponseValidationError` before anything is sent.
     """
-    if not next_url.absolute:
-        return Request(method="GET", url=base_url.join(next_url))
-    same_origin = next_url.origin() == base_url.origin()
-    if not same_origin and not (_is_twilio_host(base_url) and _is_twilio_host(next_url)):
-        raise ResponseValidationError(
-            "next_page_url leaves the Session's host; refusing to send credentials there",
-            body=str(next_url.origin()),
-            errors=[f"expected {base_url.origin()}"],
-        )
-    return Request(method="GET", url=next_url)
+    if next_url.user is not None or next_url.password is not None:
+        raise _refuse(next_url, "carries user:password@", base_url)
+    if not next_url.scheme and next_url.host is None and not next_url.absolute:
+        target = base_url.join(next_url)
+    elif next_url.scheme in ("http", "https") and next_url.host:
+        target = next_url
+    else:
+        raise _refuse(next_url, "is neither an absolute http(s) URL nor a path", base_url)
+    # Checked on what will be sent, not on what was given: that is what must stay home.
+    same_origin = target.absolute and target.origin() == base_url.origin()
+    if not same_origin and not (_is_twilio_host(base_url) and _is_twilio_host(target)):
+        raise _refuse(next_url, "leaves the Session's host", base_url)
+    return Request(method="GET", url=target)
 
 
 class AsyncPager(Generic[T]):
@@ -182,10 +236,17 @@ class AsyncPager(Generic[T]):
         return page
 
     async def pages(self) -> AsyncGenerator[Page[T], None]:
-        """Each page in turn (the last one cut short at ``limit``)."""
+        """Each page in turn (the last one cut short at ``limit``).
+
+        Raises :class:`~conversations_async.errors.ResponseValidationError` when a page's ``next_page_url`` leads back to a
+        page already read in this iteration (a cycle of any length would never end).
+        """
+        base_url = self._requester.base_url
         remaining = self.limit
-        request: Request | None = self._first
-        while request is not None:
+        request = self._first
+        # As text: a yarl URL weighs several times its string, and a long list has many pages.
+        seen = {str(request.resolve(base_url))}
+        while True:
             page = await self._fetch(request, remaining)
             yield page
             if remaining is not None:
@@ -194,12 +255,15 @@ class AsyncPager(Generic[T]):
                     return
             if page.next_page_url is None:
                 return
-            following = next_page_request(page.next_page_url, self._requester.base_url)
-            if following.url == request.url and request.url is not None:
+            request = next_page_request(page.next_page_url, base_url)
+            target = str(request.resolve(base_url))
+            if target in seen:
                 raise ResponseValidationError(
-                    "next_page_url points at the page just read", body="", errors=[]
+                    "next_page_url leads back to a page already read (a cycle)",
+                    body=_shown(page.next_page_url),
+                    errors=[f"page {len(seen) + 1} of this iteration repeats an earlier one"],
                 )
-            request = following
+            seen.add(target)
 
     async def _items(self) -> AsyncGenerator[T, None]:
         async with aclosing(self.pages()) as pages:

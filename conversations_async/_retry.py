@@ -13,8 +13,15 @@ from collections.abc import Callable
 
 import attrs
 
+from ._checks import check_int, check_number
 from ._sansio import Request, parse_retry_after
-from .errors import APIConnectionError, APIStatusError, ConversationsError, RateLimitError
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    ConversationsError,
+    InvalidArgumentError,
+    RateLimitError,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -34,31 +41,58 @@ RetryHook = Callable[[RetryEvent], float | None]
 """Called before each retry; return a float to wait that long instead, or None."""
 
 
-def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0")
+# Validators raise InvalidArgumentError (a ValueError) naming the field, on construction and
+# on attrs.evolve alike.
+
+
+def _attempts(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    check_int(attribute.name, value, minimum=1)
+
+
+def _seconds(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    # Finite: an infinite wait or cap would let one answer park a call for ever.
+    check_number(attribute.name, value)
+
+
+def _flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(attribute.name, f"must be True or False, not {value!r}")
+
+
+def _hook(
+    instance: object, attribute: attrs.Attribute[RetryHook | None], value: RetryHook | None
+) -> None:
+    if value is not None and not callable(value):
+        raise InvalidArgumentError(
+            attribute.name, f"must be callable or None, not {type(value).__name__}"
+        )
 
 
 @attrs.frozen(kw_only=True)
 class RetryPolicy:
     """How a Session retries. ``RetryPolicy(attempts=1)`` turns retries off.
 
-    Waits follow ``Retry-After`` when the server sends it (capped at ``retry_after_cap``),
-    otherwise exponential backoff from ``initial`` doubling up to ``max_wait``, with full jitter
-    (a uniform random wait between 0 and the backoff) so that many clients do not retry in step.
-    No retry is started that would end after ``deadline`` seconds from the first try.
+    Waits follow ``Retry-After`` when the server sends it, otherwise exponential backoff from
+    ``initial`` doubling up to ``max_wait``, with full jitter (a uniform random wait between 0 and
+    the backoff) so that many clients do not retry in step. A ``Retry-After`` longer than
+    ``retry_after_cap`` ends the retries at once: trying sooner than the server asked would only
+    be refused again. No retry is started that would end after ``deadline`` seconds from the
+    first try.
+
+    ``attempts`` is an integer >= 1; the four durations are finite numbers of seconds >= 0.
+    Anything else raises :class:`~conversations_async.errors.InvalidArgumentError` naming it.
     """
 
-    attempts: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    attempts: int = attrs.field(default=8, validator=_attempts)
     """Total tries, the first one included."""
-    initial: float = attrs.field(default=0.5, validator=_positive)
-    max_wait: float = attrs.field(default=8.0, validator=_positive)
-    jitter: bool = True
-    deadline: float = attrs.field(default=45.0, validator=_positive)
-    retry_after_cap: float = attrs.field(default=60.0, validator=_positive)
-    retry_ambiguous_writes: bool = False
+    initial: float = attrs.field(default=0.5, validator=_seconds)
+    max_wait: float = attrs.field(default=8.0, validator=_seconds)
+    jitter: bool = attrs.field(default=True, validator=_flag)
+    deadline: float = attrs.field(default=45.0, validator=_seconds)
+    retry_after_cap: float = attrs.field(default=60.0, validator=_seconds)
+    retry_ambiguous_writes: bool = attrs.field(default=False, validator=_flag)
     """Also resend POSTs after a 5xx, timeout or disconnect. Off: a create may already be done."""
-    on_retry: RetryHook | None = attrs.field(default=None, eq=False)
+    on_retry: RetryHook | None = attrs.field(default=None, eq=False, validator=_hook)
 
     def should_retry(self, error: ConversationsError, request: Request) -> bool:
         """Whether ``error`` on ``request`` is worth another try (ignoring attempts and time)."""
@@ -71,6 +105,33 @@ class RetryPolicy:
         if isinstance(error, APIStatusError) and error.status >= 500:
             return request.idempotent or self.retry_ambiguous_writes
         return False
+
+    def next_wait(
+        self,
+        error: ConversationsError,
+        request: Request,
+        attempt: int,
+        elapsed: float,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> float | None:
+        """Seconds to wait before trying ``request`` again, or ``None`` to raise ``error`` now.
+
+        ``error`` ended attempt number ``attempt`` (1-based), ``elapsed`` seconds after the first
+        try began. ``None`` when the error is not worth retrying, the attempts are used up, the
+        server's ``Retry-After`` exceeds ``retry_after_cap``, or the wait would end after the
+        ``deadline``. After a 429 the Session also hands this wait to the limiter as the pause
+        every caller shares, so that pause never outlasts what this policy allows.
+        """
+        if attempt >= self.attempts or not self.should_retry(error, request):
+            return None
+        retry_after = retry_after_of(error)
+        if retry_after is not None and retry_after > self.retry_after_cap:
+            return None
+        wait = self.compute_wait(attempt, retry_after, rand=rand)
+        if elapsed + wait > self.deadline:
+            return None
+        return wait
 
     def wait_for(
         self, error: ConversationsError, attempt: int, *, rand: Callable[[], float] = random.random

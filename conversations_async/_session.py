@@ -11,19 +11,21 @@ import ipaddress
 import logging
 import os
 import platform
+import re
 import sys
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
-from typing import Final, Self
+from typing import Any, Final, Self
 from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
 
-from ._limits import AdaptiveLimiter, Limiter
+from ._checks import check_int, check_number, is_encodable
+from ._limits import AdaptiveLimiter, Limiter, Slot
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
 from ._sansio import Request, decode_success, scope_path, status_error
 from ._types import JSON
@@ -34,6 +36,7 @@ from .errors import (
     InvalidArgumentError,
     RateLimitError,
     SessionClosedError,
+    SessionLoopError,
 )
 from .resources import Namespaces
 
@@ -71,15 +74,89 @@ def twilio_host(edge: str | None, region: str | None) -> str:
 
 
 def basic_authorization(username: str, password: str) -> str:
-    """The ``Authorization`` header value for HTTP Basic auth."""
+    """The ``Authorization`` header value for HTTP Basic auth (Latin-1, else UTF-8, as browsers
+    do). Text UTF-8 cannot encode raises InvalidArgumentError, which never shows the text."""
     import base64
 
     raw = f"{username}:{password}"
-    try:
-        encoded = raw.encode("latin1")
-    except UnicodeEncodeError:
-        encoded = raw.encode("utf-8")
+    encoded = _credential_bytes(raw)
+    if encoded is None:
+        # Raised here, outside the ``except``: a UnicodeEncodeError holds the whole secret
+        # (``.object``) and would ride along as ``__context__``.
+        raise InvalidArgumentError("credentials", "hold a lone surrogate (not shown), not text")
     return "Basic " + base64.b64encode(encoded).decode("ascii")
+
+
+def _credential_bytes(raw: str) -> bytes | None:
+    if raw.isascii():
+        return raw.encode("ascii")
+    for encoding in ("latin1", "utf-8"):
+        try:
+            return raw.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+    return None
+
+
+def _check_credential(field: str, value: object) -> str | None:
+    """A credential: ``None`` or text. Messages name the field and never show the value."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+    if not is_encodable(value):
+        raise InvalidArgumentError(
+            field, "holds a lone surrogate (its value is not shown), so it is not text"
+        )
+    return value
+
+
+_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+"""An edge or region goes into the host name: one DNS label (``sydney``, ``au1``), nothing that
+could end the host (``/``, ``@``, ``.``) and send the credentials elsewhere."""
+
+
+def _check_host_label(field: str, value: object) -> str | None:
+    if value is None or value == "":  # empty, as from_env reads an unset variable: not given
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
+    if not _HOST_LABEL.fullmatch(value):
+        raise InvalidArgumentError(
+            field, f"{value!r} is not a Twilio {field} name such as 'sydney' or 'au1'"
+        )
+    return value
+
+
+def _check_timeout(timeout: object) -> aiohttp.ClientTimeout:
+    """A number of seconds, or an ``aiohttp.ClientTimeout`` that bounds every call.
+
+    The rule, so that no call can hang: ``total`` must be set. It is the only field that
+    bounds a whole call: ``connect`` ends once connected, and ``sock_read`` restarts with
+    every chunk, so a server sending a byte now and then would hold a call open for ever.
+    Every field that is set must be a finite number > 0: aiohttp reads 0 as "no limit".
+    """
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            value = getattr(timeout, name)
+            if value is not None:
+                check_number(f"timeout.{name}", value, exclusive=True)
+        if timeout.ceil_threshold is not None:
+            check_number("timeout.ceil_threshold", timeout.ceil_threshold)
+        if timeout.total is None:
+            raise InvalidArgumentError(
+                "timeout.total",
+                "must be set: it is the only aiohttp timeout that bounds a whole call "
+                "(sock_read restarts with every chunk read)",
+            )
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise InvalidArgumentError(
+            "timeout",
+            f"must be seconds or an aiohttp.ClientTimeout, not {type(timeout).__name__}",
+        )
+    seconds = check_number("timeout", timeout, exclusive=True)
+    return aiohttp.ClientTimeout(total=seconds, connect=min(10.0, seconds))
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -94,7 +171,17 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _check_base_url(base_url: str | URL) -> URL:
-    url = URL(str(base_url))
+    if not isinstance(base_url, str | URL):
+        raise InvalidArgumentError(
+            "base_url", f"must be a string or a yarl.URL, not {type(base_url).__name__}"
+        )
+    text = str(base_url)
+    if not is_encodable(text):
+        # yarl would silently drop a lone surrogate from the path.
+        raise InvalidArgumentError("base_url", "holds a lone surrogate, so it is not text")
+    url, problem = _parse_url(text)
+    if url is None:
+        raise InvalidArgumentError("base_url", f"is not a valid URL ({problem})")
     if not url.absolute or url.scheme not in {"http", "https"}:
         raise InvalidArgumentError("base_url", f"must be an absolute http(s) URL, got {str(url)!r}")
     if url.scheme == "http" and not _is_loopback(url.host):
@@ -105,7 +192,40 @@ def _check_base_url(base_url: str | URL) -> URL:
         raise InvalidArgumentError(
             "base_url", "must be a service root, without query or credentials"
         )
+    if url.explicit_port == 0:
+        raise InvalidArgumentError("base_url", "port 0 cannot be connected to; give 1-65535")
     return url
+
+
+def _parse_url(text: str) -> tuple[URL | None, str]:
+    # yarl checks the port, IPv6 brackets and IDNA host names (a ValueError or UnicodeError);
+    # the URL's host is parsed once more so that a lazily raised error surfaces here too.
+    try:
+        url = URL(text)
+        _ = url.host, url.port
+    except ValueError as exc:
+        return None, str(exc)
+    return url, ""
+
+
+def _check_borrowed(http_session: aiohttp.ClientSession) -> None:
+    """Refuse a ClientSession whose settings no request can override.
+
+    The rest of a borrowed session's settings are overridden on each request: our timeout,
+    ``raise_for_status=False``, no redirects, and our headers over its default ones.
+    """
+    if not isinstance(http_session, aiohttp.ClientSession):
+        raise InvalidArgumentError("http_session", "must be an aiohttp.ClientSession")
+    if http_session.closed:
+        raise InvalidArgumentError("http_session", "is already closed")
+    if http_session.auth is not None:
+        # aiohttp raises ValueError for a request that has both session-level auth and an
+        # Authorization header, and auth=None on a request means "use the session's".
+        raise InvalidArgumentError(
+            "http_session",
+            "has its own auth=; the Session sends its own credentials, "
+            "so pass a ClientSession without auth",
+        )
 
 
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
@@ -147,6 +267,11 @@ class Session(Namespaces):
     ``api_secret``, recommended by Twilio) with the ``account_sid``. The Session builds its
     aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
     only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
+
+    ``timeout`` is seconds (finite, > 0) or an ``aiohttp.ClientTimeout`` whose ``total`` is set,
+    the only one that bounds a whole call, so none can hang. Every option is checked here: a bad
+    one raises :class:`~conversations_async.errors.InvalidArgumentError` naming it, and a bad
+    credential's value is never shown.
     """
 
     def __init__(
@@ -167,28 +292,50 @@ class Session(Namespaces):
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
+        account_sid = _check_credential("account_sid", account_sid)
+        auth_token = _check_credential("auth_token", auth_token)
+        api_key = _check_credential("api_key", api_key)
+        api_secret = _check_credential("api_secret", api_secret)
         if api_key is not None or api_secret is not None:
             if not api_key or not api_secret:
                 raise InvalidArgumentError("api_key", "api_key and api_secret go together")
-            username, password = api_key, api_secret
+            username_field, username, password = "api_key", api_key, api_secret
         elif account_sid and auth_token:
-            username, password = account_sid, auth_token
+            username_field, username, password = "account_sid", account_sid, auth_token
         else:
             raise InvalidArgumentError(
                 "account_sid", "give account_sid with auth_token, or api_key with api_secret"
             )
+        if ":" in username:  # HTTP Basic auth ends the user name at the first colon
+            raise InvalidArgumentError(username_field, "must not contain ':' (value not shown)")
+        edge = _check_host_label("edge", edge)
+        region = _check_host_label("region", region)
         if base_url is not None and (edge or region):
             raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise InvalidArgumentError("max_concurrency", "must be a positive integer")
+        check_int("max_concurrency", max_concurrency, minimum=1)
+        if writes_per_second is not None:
+            check_number("writes_per_second", writes_per_second, exclusive=True)
+        if not isinstance(retry, RetryPolicy):
+            raise InvalidArgumentError(
+                "retry", f"must be a RetryPolicy, not {type(retry).__name__}"
+            )
+        if limiter is not None and not isinstance(limiter, Limiter):
+            raise InvalidArgumentError(
+                "limiter", f"needs slot() and state (see Limiter), not {type(limiter).__name__}"
+            )
+        if http_session is not None and not isinstance(http_session, aiohttp.ClientSession):
+            raise InvalidArgumentError(
+                "http_session",
+                f"must be an aiohttp.ClientSession, not {type(http_session).__name__}",
+            )
+        if sleep is not None and not callable(sleep):
+            raise InvalidArgumentError("sleep", f"must be callable, not {type(sleep).__name__}")
         self.account_sid = account_sid
         self._username = username
         # Kept only as the encoded header, behind _Secret: base64 of a token is the token.
         self._authorization = _Secret(basic_authorization(username, password))
         self.base_url: URL = _check_base_url(base_url or f"https://{twilio_host(edge, region)}")
-        if isinstance(timeout, int | float):
-            timeout = aiohttp.ClientTimeout(total=float(timeout), connect=min(10.0, float(timeout)))
-        self.timeout: aiohttp.ClientTimeout = timeout
+        self.timeout: aiohttp.ClientTimeout = _check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
         # The default limiter: adaptive permits up to max_concurrency, writes paced per
@@ -197,11 +344,17 @@ class Session(Namespaces):
             max_permits=max_concurrency, writes_per_second=writes_per_second
         )
         self._sleep: Sleep = sleep or asyncio.sleep
+        if http_session is not None:
+            _check_borrowed(http_session)
         self._http = http_session
         self._owns_http = http_session is None
         self._closed = False
         self._entered = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The tasks inside request() now, so that aclose() can end them (queued in the limiter,
+        # sleeping before a retry or waiting for an answer) with SessionClosedError.
+        self._running: set[asyncio.Task[Any]] = set()
+        self._cancelled_by_close: set[asyncio.Task[Any]] = set()
         # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
         # so they go on each request rather than on the ClientSession).
         self._plain_headers = _FixedHeaders(
@@ -211,6 +364,9 @@ class Session(Namespaces):
                 "Authorization": self._authorization.reveal(),
             }
         )
+        if http_session is not None and not http_session.auto_decompress:
+            # aiohttp still offers gzip; a body it will not decompress would not parse.
+            self._plain_headers["Accept-Encoding"] = "identity"
         self._form_headers = _FixedHeaders(
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
@@ -265,10 +421,21 @@ class Session(Namespaces):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool if this Session built it. Idempotent; a borrowed pool stays open."""
+        """End this Session's requests and close the pool if this Session built it.
+
+        Every request still running (waiting for an answer, queued in the limiter or sleeping
+        before a retry) raises :class:`~conversations_async.errors.SessionClosedError`. Idempotent; a borrowed pool stays open.
+        """
         if self._closed:
             return
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            raise SessionLoopError("close a Session in the event loop it was used in")
         self._closed = True
+        current = asyncio.current_task()
+        for task in self._running:
+            if task is not current and not task.done():
+                self._cancelled_by_close.add(task)
+                task.cancel()
         http, self._http = self._http, None
         if http is not None and self._owns_http:
             await http.close()
@@ -281,16 +448,25 @@ class Session(Namespaces):
         if self._closed:
             raise SessionClosedError("this Session is closed; create a new one")
         loop = asyncio.get_running_loop()
-        if self._loop is None:
-            self._loop = loop
-        elif self._loop is not loop:
-            raise RuntimeError("a Session belongs to the event loop it was first used in")
+        if self._loop is not loop:
+            self._bind(loop)
         if self._http is None:
             connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
             self._http = aiohttp.ClientSession(
                 connector=connector, timeout=self.timeout, raise_for_status=False
             )
         return self._http
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not None:
+            raise SessionLoopError(
+                "a Session belongs to the event loop it was first used in; "
+                "open one Session per event loop"
+            )
+        # aiohttp has no public accessor for a ClientSession's loop.
+        if self._http is not None and getattr(self._http, "_loop", loop) is not loop:
+            raise SessionLoopError("the borrowed http_session belongs to another event loop")
+        self._loop = loop
 
     def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
         # getattr: __init__ may have raised before these were set.
@@ -332,34 +508,81 @@ class Session(Namespaces):
         """
         http = self._ensure_http()
         url = request.resolve(self.base_url)
-        started = time.monotonic()
-        slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                status, headers, body = await self._send_once(http, request, url)
-                if 200 <= status < 300:
-                    return decode_success(status, body)
-                raise status_error(status, headers, body, method=request.method, url=str(url))
-            except SessionClosedError:
-                raise
-            except ConversationsError as error:
-                wait = self.retry.wait_for(error, attempt)
-                if (
-                    not self.retry.should_retry(error, request)
-                    or attempt >= self.retry.attempts
-                    or max(time.monotonic() - started, slept) + wait > self.retry.deadline
-                ):
-                    raise
+        data: bytes | None = None
+        headers: Mapping[str, str]
+        if request.method in _BODY_METHODS:
+            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
+            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
+            data = urlencode(request.form).encode()
+            headers = self._form_headers
+        else:
+            headers = self._plain_headers
+        if request.headers:
+            # Still a _FixedHeaders: a plain dict would show the credentials in the locals of a
+            # traceback (``capture_locals=True``).
+            headers = _FixedHeaders({**headers, **request.headers})
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            started = time.monotonic()
+            slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
+            attempt = 0
+            while True:
+                attempt += 1
+                self.stats.requests += 1
+                async with self.limiter.slot(request.write_key) as slot:
+                    try:
+                        status, response_headers, body = await self._send_once(
+                            http, request, url, data, headers
+                        )
+                    except APIConnectionError as failure:
+                        error: ConversationsError = failure
+                    else:
+                        if status != 429:
+                            slot.succeeded()
+                            if 200 <= status < 300:
+                                return decode_success(status, body)
+                        error = status_error(
+                            status, response_headers, body, method=request.method, url=str(url)
+                        )
+                    elapsed = max(time.monotonic() - started, slept)
+                    wait = self.retry.next_wait(error, request, attempt, elapsed)
+                    if isinstance(error, RateLimitError):
+                        self._report_throttled(slot, error, wait)
+                if wait is None:
+                    raise error
                 wait = self._notify_retry(error, request, url, attempt, wait)
-            self.stats.retries += 1
-            logger.info(
-                "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
-            )
-            await self._sleep(wait)
-            slept += wait
-            http = self._ensure_http()
+                self.stats.retries += 1
+                logger.info(
+                    "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
+                )
+                await self._sleep(wait)
+                slept += wait
+                http = self._ensure_http()
+        except asyncio.CancelledError:
+            if task is None or task not in self._cancelled_by_close:
+                raise
+            # aclose() cancelled it: take that cancel back and raise SessionClosedError instead,
+            # unless someone else cancelled the task as well.
+            self._cancelled_by_close.discard(task)
+            if task.uncancel() > 0:
+                raise
+        finally:
+            if task is not None:
+                self._running.discard(task)
+                if self._cancelled_by_close and task in self._cancelled_by_close:
+                    # aclose() cancelled it, but something swallowed that CancelledError.
+                    self._cancelled_by_close.discard(task)
+                    task.uncancel()
+        raise SessionClosedError("the Session was closed during the request")
+
+    def _report_throttled(self, slot: Slot, error: RateLimitError, wait: float | None) -> None:
+        self.stats.throttled += 1
+        # The pause every caller shares is this request's own wait for the server's Retry-After,
+        # never more: nobody is held longer than the retry policy allows, and when the policy
+        # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
+        slot.throttled(wait if error.retry_after is not None else None)
 
     def _notify_retry(
         self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float
@@ -374,48 +597,47 @@ class Session(Namespaces):
         return wait if override is None else max(0.0, float(override))
 
     async def _send_once(
-        self, http: aiohttp.ClientSession, request: Request, url: URL
+        self,
+        http: aiohttp.ClientSession,
+        request: Request,
+        url: URL,
+        data: bytes | None,
+        headers: Mapping[str, str],
     ) -> tuple[int, Mapping[str, str], bytes]:
-        data: bytes | None = None
-        headers: Mapping[str, str]
-        if request.method in _BODY_METHODS:
-            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
-            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
-            data = urlencode(request.form).encode()
-            headers = self._form_headers
-        else:
-            headers = self._plain_headers
-        if request.headers:
-            headers = {**headers, **request.headers}
-        self.stats.requests += 1
-        async with self.limiter.slot(request.write_key) as slot:
-            try:
-                async with http.request(
-                    request.method, url, data=data, headers=headers, allow_redirects=False
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    response_headers = response.headers
-            except aiohttp.ConnectionTimeoutError as exc:
-                raise self._connection_error(exc, request, url, sent=False) from None
-            except aiohttp.ClientConnectorError as exc:
-                raise self._connection_error(exc, request, url, sent=False) from None
-            except TimeoutError as exc:
-                raise self._connection_error(exc, request, url, sent=True) from None
-            except (aiohttp.ClientError, OSError) as exc:
-                if self._closed:
-                    raise SessionClosedError("the Session was closed during the request") from None
-                raise self._connection_error(exc, request, url, sent=True) from None
-            if status == 429:
-                self.stats.throttled += 1
-                error = status_error(
-                    status, response_headers, body, method=request.method, url=str(url)
-                )
-                assert isinstance(error, RateLimitError)
-                slot.throttled(error.retry_after)
-                raise error
-            slot.succeeded()
-        return status, response_headers, body
+        """One send and read of the whole body: the status, headers and body of the answer.
+
+        Raises APIConnectionError, SessionClosedError or (for a borrowed pool aiohttp refuses to
+        use) InvalidArgumentError.
+        """
+        # Our timeout, status handling and redirect rule on each request: a borrowed pool may
+        # have been built with other ones.
+        try:
+            async with http.request(
+                request.method,
+                url,
+                data=data,
+                headers=headers,
+                allow_redirects=False,
+                timeout=self.timeout,
+                raise_for_status=False,
+            ) as response:
+                return response.status, response.headers, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            failure: ConversationsError = self._connection_error(exc, request, url, sent=False)
+        except aiohttp.ClientConnectorError as exc:
+            failure = self._connection_error(exc, request, url, sent=False)
+        except TimeoutError as exc:
+            failure = self._connection_error(exc, request, url, sent=True)
+        except (aiohttp.ClientError, OSError) as exc:
+            failure = self._connection_error(exc, request, url, sent=True)
+        except (RuntimeError, ValueError, AssertionError) as exc:
+            # aiohttp refusing the pool itself: closed, or settings it cannot combine with ours.
+            failure = self._pool_error(exc, http, request, url)
+        if self._closed:
+            failure = SessionClosedError("the Session was closed during the request")
+        # Raised here, after the except block, so that aiohttp's exception (which may carry our
+        # request headers) is not even kept as __context__.
+        raise failure
 
     def _connection_error(
         self, exc: BaseException, request: Request, url: URL, *, sent: bool
@@ -424,6 +646,16 @@ class Session(Namespaces):
         description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
         return cls(description, method=request.method, url=str(url), sent=sent)
+
+    def _pool_error(
+        self, exc: BaseException, http: aiohttp.ClientSession, request: Request, url: URL
+    ) -> ConversationsError:
+        if http.closed:
+            return SessionClosedError("the http_session this Session borrowed is closed")
+        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if not self._owns_http:
+            return InvalidArgumentError("http_session", f"aiohttp refused to send: {description}")
+        return APIConnectionError(description, method=request.method, url=str(url), sent=True)
 
 
 class SessionStats:

@@ -123,6 +123,7 @@ async def run_demo(
         table.add_row("  of which settled by reading back", str(sum(r.reconciled for r in report)))
         table.add_row("existed", str(counts[BulkStatus.EXISTED]))
         table.add_row("failed", str(counts[BulkStatus.FAILED]))
+        table.add_row("unknown (re-run to settle)", str(counts[BulkStatus.UNKNOWN]))
         table.add_row("on the server", str(len(identities)))
         table.add_row("duplicates on the server", str(len(identities) - len(set(identities))))
         table.add_row("wall time", f"{elapsed:.2f} s")
@@ -231,7 +232,10 @@ def _count_lines(path: Path) -> int | None:
 
 
 class ResultsWriter:
-    """Writes one CSV line per result as it comes: index, status, sid, error_code, message."""
+    """Writes one CSV line per result as it comes: index, status, sid, error_code, message.
+
+    ``error_code`` and ``message`` are filled for ``failed`` and ``unknown`` results.
+    """
 
     def __init__(self, file: TextIO | None) -> None:
         self._file = file
@@ -243,8 +247,9 @@ class ResultsWriter:
         if self._writer is None or self._file is None:
             return
         sid = result.participant.sid if result.participant else ""
-        message = "" if result.status is not BulkStatus.FAILED else str(result.error or "")
-        code = result.error_code if result.status is BulkStatus.FAILED else None
+        unsettled = result.status in {BulkStatus.FAILED, BulkStatus.UNKNOWN}
+        message = str(result.error or "") if unsettled else ""
+        code = result.error_code if unsettled else None
         self._writer.writerow([result.index, result.status.value, sid, code or "", message])
         self._file.flush()  # an interrupted run still leaves every finished line
 
@@ -271,7 +276,6 @@ async def run_add_participants(
         return EXIT_USAGE
     results_file = results_path.open("w", newline="", encoding="utf-8") if results_path else None
     writer = ResultsWriter(results_file)
-    seen = dict.fromkeys(BulkStatus, 0)
     try:
         async with session:
             participants = (
@@ -282,7 +286,6 @@ async def run_add_participants(
 
                 def on_result(result: BulkResult) -> None:
                     writer.write(result)
-                    seen[result.status] += 1
                     progress.advance(task)
 
                 report: BulkReport = await participants.create_many(
@@ -297,13 +300,26 @@ async def run_add_participants(
     finally:
         if results_file is not None:
             results_file.close()
-    console.print(
-        f"created {seen[BulkStatus.CREATED]}, existed {seen[BulkStatus.EXISTED]},"
-        f" failed {seen[BulkStatus.FAILED]}"
-    )
-    for result in report.failed[:10]:
-        console.print(f"  #{result.index}: {result.error}")
+    for line in summary(report):
+        console.print(line)
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def summary(report: BulkReport) -> list[str]:
+    """The lines printed after a run: the counts, then the first failed and unknown results."""
+    counts = report.counts
+    lines = [
+        f"created {counts[BulkStatus.CREATED]}, existed {counts[BulkStatus.EXISTED]},"
+        f" failed {counts[BulkStatus.FAILED]}, unknown {counts[BulkStatus.UNKNOWN]}"
+    ]
+    lines += [f"  #{result.index}: {result.error}" for result in report.failed[:10]]
+    if report.unknown:
+        lines.append(
+            f"{len(report.unknown)} unknown: the create may or may not have been applied and"
+            " reading back did not answer; re-run the same file to settle"
+        )
+        lines += [f"  #{result.index}: {result.error}" for result in report.unknown[:10]]
+    return lines
 
 
 # -- emulator ------------------------------------------------------------------------------------
@@ -346,8 +362,9 @@ def _parser() -> argparse.ArgumentParser:
             + ", ".join(SPEC_FIELDS)
             + ". attributes is JSON text. Credentials come from TWILIO_ACCOUNT_SID with"
             " TWILIO_AUTH_TOKEN, or TWILIO_API_KEY + TWILIO_API_SECRET. Exit status: 0 when"
-            " every participant is in the conversation, 1 when some failed, 2 on bad input."
-            " Running the same file again is safe: present participants come back 'existed'."
+            " every participant is in the conversation, 1 when some failed or are unknown"
+            " (re-run the same file to settle those), 2 on bad input. Running the same file"
+            " again is safe: present participants come back 'existed'."
         ),
     )
     add.add_argument("conversation", help="conversation SID (CH…) or unique name")

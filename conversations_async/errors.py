@@ -10,7 +10,8 @@
     │   ├── BadRequestError 400 · AuthenticationError 401 · PermissionDeniedError 403
     │   ├── NotFoundError 404 · ConflictError 409 · RateLimitError 429 · ServerError >= 500
     ├── ResponseValidationError: a 2xx body that could not be read as the expected record
-    └── SessionClosedError
+    ├── SessionClosedError (also a RuntimeError)
+    └── SessionLoopError (also a RuntimeError): used from another event loop than its own
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Final
 
 from multidict import CIMultiDict
 
+from ._text import short_text
 from ._types import JSON
 
 PARTICIPANT_ALREADY_EXISTS: Final = 50433
@@ -45,7 +47,15 @@ class InvalidArgumentError(ConversationsError, ValueError):
 
 
 class SessionClosedError(ConversationsError, RuntimeError):
-    """The Session was closed; open a new one."""
+    """The Session was closed (or its borrowed ``http_session`` was); open a new one."""
+
+
+class SessionLoopError(ConversationsError, RuntimeError):
+    """A Session or limiter was used from an event loop other than the one it belongs to.
+
+    Its connections and futures are bound to the loop that first used it: open one Session per
+    event loop (for example one per ``asyncio.run``).
+    """
 
 
 class APIConnectionError(ConversationsError):
@@ -134,7 +144,11 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """HTTP 404: no such conversation (50350) or participant (50432), or a wrong path (20404)."""
+    """HTTP 404: no such conversation, participant or path.
+
+    Twilio is seen to answer its generic 20404 for all of them; 50350 (conversation) and 50432
+    (participant) exist too. Branch on the class or the status, not on the code.
+    """
 
 
 class ConflictError(APIStatusError):
@@ -156,6 +170,9 @@ class ServerError(APIStatusError):
     """HTTP 5xx: Twilio failed. For a create, the change may or may not have been applied."""
 
 
+_MAX_DETAIL: Final = 1000  # characters of problems shown in a ResponseValidationError
+
+
 class ResponseValidationError(ConversationsError):
     """A successful answer whose body could not be read as the expected record.
 
@@ -165,7 +182,8 @@ class ResponseValidationError(ConversationsError):
     def __init__(self, message: str, *, body: bytes | str, errors: list[str] | None = None) -> None:
         self.body = body
         self.errors = errors or []
-        detail = "; ".join(self.errors)
+        # Bounded: the problems may quote what a hostile server sent.
+        detail = short_text("; ".join(self.errors), _MAX_DETAIL)
         super().__init__(f"{message}: {detail}" if detail else message)
 
 
@@ -204,5 +222,6 @@ __all__ = [
     "ResponseValidationError",
     "ServerError",
     "SessionClosedError",
+    "SessionLoopError",
     "error_class_for",
 ]

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Final, TypeAlias, TypeVar, overload
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import attrs
 import cattrs
@@ -295,7 +295,7 @@ def _event(event_type: str) -> Callable[[type[E]], type[E]]:
 
 
 class WebhookParseError(ValueError):
-    """The parameters of a webhook could not be read as the event they claim to be."""
+    """A webhook's body or parameters could not be read as the event they claim to be."""
 
     def __init__(self, event_type: str | None, errors: Sequence[str]) -> None:
         self.event_type = event_type
@@ -675,6 +675,29 @@ def parse_event(params: Params) -> WebhookEvent:
 # aiohttp router
 # --------------------------------------------------------------------------------------------
 
+_FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"  # every Conversations webhook
+
+_UTF8_CHARSETS: Final = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})  # ASCII is UTF-8
+
+
+def _decode_form(body: bytes, charset: str | None = None) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of a form-encoded webhook body, in order.
+
+    *charset* is the ``Content-Type`` charset; Twilio sends UTF-8, and any other one is refused
+    rather than handed to a codec chosen by the sender. Raises :class:`WebhookParseError` for
+    another charset, or for bytes (raw or percent-encoded) that are not UTF-8: unlike
+    ``request.post()``, nothing is silently replaced by U+FFFD. Blank values are kept and
+    trailing whitespace is ignored, as aiohttp does, so the signed parameters are the same.
+    """
+    name = charset.strip().lower() if isinstance(charset, str) and charset.strip() else "utf-8"
+    if name not in _UTF8_CHARSETS:
+        raise WebhookParseError(None, [f"unsupported charset {name[:40]!r}; expected UTF-8"])
+    try:
+        text = body.rstrip().decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except ValueError:  # UnicodeDecodeError: raw bytes, or %-escapes, that are not UTF-8
+        raise WebhookParseError(None, ["the body is not UTF-8"]) from None
+
 
 @attrs.frozen
 class Reject:
@@ -710,8 +733,13 @@ class WebhookRouter:
 
         router.add_to(app, "/twilio/conversations")
 
-    Each request: a missing or wrong ``X-Twilio-Signature`` → 403; unreadable parameters → 400;
-    otherwise the handler registered for the ``EventType`` runs (none registered → 200 ``{}``).
+    Each request, in this order: a body that is not UTF-8 form data → 415 (another content
+    type; a JSON one is first checked against its ``bodySHA256`` signature) or 400 (a charset
+    other than UTF-8, or bytes that do not decode); a missing or wrong ``X-Twilio-Signature`` →
+    403; unreadable parameters → 400; otherwise the handler registered for the ``EventType`` runs
+    (none registered → 200 ``{}``). The signature is computed over the *decoded* parameters, so
+    a body that cannot be decoded has nothing to check it against: it is refused as unreadable
+    (400) whatever its signature, and only a decodable body can be refused as forged (403).
     For a pre-action event its result decides the answer: ``None`` → 200 ``{}`` (allow), a
     mapping → 200 with those fields as JSON (Twilio publishes the modified action),
     :class:`Reject` → its status (Twilio rejects the action). Post-action events always get 200.
@@ -809,8 +837,15 @@ class WebhookRouter:
             if not validate_signature(url, body, signature, self._auth_token):
                 return self._forbidden(request)
             return _json_error(415, "Conversations webhooks are form-encoded")
-        form = await request.post()
-        params = [(k, v) for k, v in form.items() if isinstance(v, str)]
+        if request.content_type != _FORM_CONTENT_TYPE:
+            logger.warning("refused a webhook on %s: not form-encoded", request.path)
+            return _json_error(415, "Conversations webhooks are form-encoded")
+        try:
+            params = _decode_form(await request.read(), request.charset)
+        except WebhookParseError as exc:
+            # No parameters, so no signature to check: a 400, and the handler never runs.
+            logger.warning("unreadable webhook body on %s: %s", request.path, exc)
+            return _json_error(400, "unreadable webhook body")
         if not validate_signature(url, params, signature, self._auth_token):
             return self._forbidden(request)
         try:

@@ -70,7 +70,12 @@ async def test_all_created_in_input_order(
     assert [r.index for r in report] == list(range(40))
     assert [r.spec for r in report] == specs
     assert [r.participant.identity for r in report if r.participant] == [s.identity for s in specs]
-    assert report.counts == {BulkStatus.CREATED: 40, BulkStatus.EXISTED: 0, BulkStatus.FAILED: 0}
+    assert report.counts == {
+        BulkStatus.CREATED: 40,
+        BulkStatus.EXISTED: 0,
+        BulkStatus.FAILED: 0,
+        BulkStatus.UNKNOWN: 0,
+    }
     assert sorted(server_identities(emulator, conversation)) == [s.identity for s in specs]
     assert all(r.attempts == 1 and not r.reconciled for r in report)
 

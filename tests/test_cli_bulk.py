@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FAST_RETRY
 
-from conversations_async import cli
+from conversations_async import Session, cli
 from conversations_async.testing import Emulator, Faults
 
 
@@ -139,3 +140,37 @@ def test_demo_finishes_with_nothing_failed_or_doubled(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert code == 0
     assert "duplicates on the server" in out and "429s met" in out
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_unknown_results_exit_1_and_ask_for_a_rerun(
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The CLI's Session backs off for real; this one retries at once so the test stays fast.
+    from_env = Session.from_env.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        Session, "from_env", classmethod(lambda cls, **kw: from_env(cls, retry=FAST_RETRY, **kw))
+    )
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps the summary at the console width
+    sid = await conversation_sid(emulator)
+    source = tmp_path / "two.csv"
+    source.write_text("identity\nada\nbea\n")
+    # ada's create fails ambiguously and no read-back of her ever answers; bea is fine.
+    emulator.fail_next("POST", "*/Participants", status=500)
+    emulator.fail_next("GET", "*/Participants/ada", status=503, times=1000)
+    results = tmp_path / "out.csv"
+    code = await run_cli(
+        "add-participants", sid, str(source), "--base-url", emulator.base_url,
+        "--results", str(results), "--concurrency", "1", "--no-progress",
+    )  # fmt: skip
+    assert code == 1
+    rows = read_results(results)
+    assert [(r["status"], r["error_code"]) for r in rows] == [("unknown", "50000"), ("created", "")]
+    assert "HTTP 500" in rows[0]["message"]
+    output = capsys.readouterr().err
+    assert "created 1, existed 0, failed 0, unknown 1" in output
+    assert "re-run the same file to settle" in output
+    assert list(emulator.store.conversations[sid].by_identity) == ["bea"]

@@ -16,7 +16,7 @@ import pytest
 from yarl import URL
 
 from conversations_async._session import basic_authorization
-from conversations_async.testing import DEFAULT_ACCOUNT_SID, Emulator, Faults
+from conversations_async.testing import DEFAULT_ACCOUNT_SID, Emulator, Faults, TwilioError
 
 
 class Client:
@@ -153,12 +153,50 @@ async def test_errors_are_twilio_shaped(client: Client) -> None:
         "more_info": "https://www.twilio.com/docs/errors/20404",
         "status": 404,
     }
+    # A sub-resource of a missing conversation: Twilio's generic 20404 too (API-FACTS 3.3).
     status, body = await client.call(
         "POST", "/v1/Conversations/CHmissing/Participants", {"Identity": "x"}
     )
-    assert (status, body["code"]) == (404, 50350)
+    assert (status, body["code"]) == (404, 20404)
+    assert body["message"] == (
+        "The requested resource /Conversations/CHmissing/Participants was not found"
+    )
     status, body = await client.call("POST", "/v1/Conversations", {"FriendlyName": "x"}, auth=False)
     assert (status, body["code"], body["message"]) == (401, 20003, "Authenticate")
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (20404, {"code": 20404, "more_info": "https://www.twilio.com/docs/errors/20404"}),
+        (50432, {"code": 50432, "more_info": "https://www.twilio.com/docs/errors/50432"}),
+        (None, {}),
+    ],
+)
+async def test_a_missing_participant_answers_the_chosen_404(
+    client: Client, code: int | None, expected: dict[str, object]
+) -> None:
+    _, conversation = await client.call("POST", "/v1/Conversations", {})
+    path = f"/v1/Conversations/{conversation['sid']}/Participants"
+    await client.call("POST", path, {"Identity": "present"})
+    client.emulator.missing_participant_code = code
+    generic = f"The requested resource {path.removeprefix('/v1')}/ghost was not found"
+    message = "Participant not found" if code == 50432 else generic
+    for method, form in (("GET", None), ("POST", {"Attributes": "{}"}), ("DELETE", None)):
+        status, body = await client.call(method, f"{path}/ghost", form)
+        assert status == 404
+        assert body == {**expected, "message": message, "status": 404}
+    status, body = await client.call("GET", f"{path}/present")
+    assert (status, body["identity"]) == (200, "present")
+
+
+async def test_the_missing_participant_code_can_be_chosen_at_construction() -> None:
+    async with Emulator(missing_participant_code=50432) as emulator:
+        assert emulator.missing_participant_code == 50432
+        conversation = emulator.store.create_conversation(None, {})
+        with pytest.raises(TwilioError) as raised:
+            emulator.store.find_participant(None, conversation["sid"], "ghost")
+        assert (raised.value.status, raised.value.code) == (404, 50432)
 
 
 @pytest.mark.parametrize(

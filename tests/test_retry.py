@@ -198,14 +198,18 @@ async def test_retry_after_is_slept(
     assert isinstance(events[0].error, RateLimitError) and events[0].wait == sleep.waits[0]
 
 
-async def test_retry_after_beyond_the_cap_is_capped(
+async def test_retry_after_beyond_the_cap_is_raised_at_once(
     emulator: Emulator, conversation: Conversation
 ) -> None:
     sleep = SleepRecorder()
     emulator.fail_next("POST", "*/Participants", status=429, headers={"Retry-After": "3600"})
     async with fast_session(emulator, sleep, retry_after_cap=2.0) as session:
+        # Trying again after 2 s, when the server asked for an hour, would only be refused.
+        with pytest.raises(RateLimitError) as raised:
+            await session.participants.create(conversation.sid, identity="carol")
+        assert raised.value.retry_after == 3600.0
         await session.participants.create(conversation.sid, identity="carol")
-    assert sleep.waits == [2.0]
+    assert sleep.waits == []
 
 
 async def test_the_hook_can_change_the_wait(emulator: Emulator, conversation: Conversation) -> None:

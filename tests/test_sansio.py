@@ -25,7 +25,7 @@ from conversations_async._sansio import (
 from conversations_async._sansio.params import form
 from conversations_async._sansio.rules import DATETIME, FLAG, TEXT, Each, Integer, encode_json
 from conversations_async._types import NOT_GIVEN
-from conversations_async.resources.participants import CREATE
+from conversations_async.resources._participant_spec import CREATE
 
 ROOT = URL("https://conversations.twilio.com")
 

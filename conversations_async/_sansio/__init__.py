@@ -10,7 +10,7 @@
 from .operation import Operation, Pacing, scope_path
 from .params import WEBHOOK_HEADER, Declaration, Encoded, Params, declaration
 from .request import FormItems, Request, encode_segment
-from .responses import decode_body, decode_success, item_key, parse_retry_after, status_error
+from .responses import decode_body, decode_success, page_items, parse_retry_after, status_error
 
 __all__ = [
     "WEBHOOK_HEADER",
@@ -25,7 +25,7 @@ __all__ = [
     "decode_body",
     "decode_success",
     "encode_segment",
-    "item_key",
+    "page_items",
     "parse_retry_after",
     "scope_path",
     "status_error",

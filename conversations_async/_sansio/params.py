@@ -119,7 +119,12 @@ class Declaration:
             if value is None and nullable:
                 text: str | tuple[str, ...] = NULL
             else:
-                text = encode(prefix + name, value)
+                try:
+                    text = encode(prefix + name, value)
+                except InvalidArgumentError:
+                    raise
+                except Exception as exc:  # a value whose own methods raise is still bad input
+                    raise _raised(prefix + name, exc) from exc
             if where == "header":
                 assert isinstance(text, str)
                 headers[wire] = text
@@ -135,6 +140,8 @@ class Declaration:
             if prefix:
                 raise InvalidArgumentError(prefix + error.field, error.message) from None
             raise
+        except Exception as exc:  # values that raise only together (e.g. when compared)
+            raise _raised(prefix.rstrip(".") or "arguments", exc) from exc
         return Encoded(form=tuple(form), query=tuple(query), headers=headers)
 
     def encode_record(self, record: Params, *, prefix: str = "") -> Encoded:
@@ -145,6 +152,12 @@ class Declaration:
 def _fields(cls: type[Params]) -> tuple[attrs.Attribute[Any], ...]:
     fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cast(Any, cls))  # always attrs
     return fields
+
+
+def _raised(field: str, exc: Exception) -> InvalidArgumentError:
+    """The error for a value that raised something of its own while being checked; its cause
+    is the original exception (the bulk runner reads it to name the spec)."""
+    return InvalidArgumentError(field, f"raised {type(exc).__name__} while being checked")
 
 
 _DECLARATIONS: dict[type[Params], Declaration] = {}

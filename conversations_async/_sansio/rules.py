@@ -57,6 +57,11 @@ def check_text_value(field: str, value: object) -> str:
     return check_encodable(field, value)
 
 
+def plain(text: str) -> str:
+    """``text`` as a plain ``str``: a subclass's own methods never run again once checked."""
+    return text if type(text) is str else str.__str__(text)
+
+
 def check_path_value(field: str, value: object) -> str:
     """A SID, identity or unique name used as a path segment: a non-empty, sendable string."""
     text = check_text_value(field, value)
@@ -98,7 +103,7 @@ class Text(Rule):
             raise InvalidArgumentError(
                 field, f"{shown(text)} does not match {self.pattern.pattern}"
             )
-        return text
+        return plain(text)
 
     def describe(self) -> str:
         if self.pattern is not None:

@@ -6,8 +6,9 @@ one scope only is declared on that scope's class.
 
 from .._requester import Requester
 from ._base import Resource, namespace
+from ._participant_spec import NewParticipant
 from .conversations import Conversations
-from .participants import NewParticipant, Participants
+from .participants import Participants
 
 
 class Namespaces:

@@ -28,12 +28,14 @@ from .._types import JSON, NOT_GIVEN, NotGiven
 from ..errors import InvalidArgumentError
 from ..models import Conversation, ConversationState
 from ._base import Resource
-from .participants import NewParticipant
+from ._participant_spec import NewParticipant
 
 ParticipantSpec = NewParticipant | Mapping[str, Any] | object
 """A participant to add: a :class:`NewParticipant`, a mapping of its field names
 (``{"identity": "alice"}``), or any attrs record with those fields."""
 
+MAX_ATTRIBUTES: Final = 16 * 1024
+"""A conversation's attributes: at most 16 KB of JSON (API-FACTS 4.2)."""
 MAX_PARTICIPANTS_PER_REQUEST: Final = 10
 """``/v1/ConversationWithParticipants`` takes at most 10 participants (Twilio 50426)."""
 _CONVERSATION_SID: Final = re.compile(r"^CH[0-9a-fA-F]{32}$")
@@ -60,7 +62,7 @@ class ConversationFields(Params):
     date_created: datetime | NotGiven = form("DateCreated", DATETIME)
     date_updated: datetime | NotGiven = form("DateUpdated", DATETIME)
     messaging_service_sid: str | NotGiven = form("MessagingServiceSid", sid("MG"))
-    attributes: JSON | NotGiven = form("Attributes", Json(max_bytes=16 * 1024))
+    attributes: JSON | NotGiven = form("Attributes", Json(max_bytes=MAX_ATTRIBUTES))
     state: ConversationState | str | NotGiven = form("State", Choice(ConversationState))
     timers_inactive: timedelta | str | NotGiven = form(
         "Timers.Inactive", Duration(timedelta(minutes=1))

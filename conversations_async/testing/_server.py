@@ -128,7 +128,8 @@ class Emulator:
     ``base_url`` is the service root to pass as ``Session(base_url=...)``. Credentials are
     ``account_sid`` / ``auth_token`` (or any pair in ``api_keys``). ``faults`` injects latency,
     a concurrency cap, write rate limits, 5xx answers and cut connections; ``counters`` and
-    ``requests`` show what arrived.
+    ``requests`` show what arrived. ``missing_participant_code`` picks which of Twilio's
+    plausible 404 answers a missing participant gets (20404, 50432 or no code).
     """
 
     def __init__(
@@ -144,6 +145,7 @@ class Emulator:
         seed: int = 0,
         keep_requests: int = 10_000,
         webhook_url: str | None = None,
+        missing_participant_code: int | None = 20404,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -152,6 +154,7 @@ class Emulator:
         self.port = port
         self.faults = faults or Faults()
         self.store = Store(account_sid=account_sid, seed=seed, limits=limits)
+        self.missing_participant_code = missing_participant_code
         self.counters = Counters()
         self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
         self._scripted: list[ScriptedFault] = []
@@ -258,6 +261,18 @@ class Emulator:
         """Start counting afresh (counters and the request log); the state is kept."""
         self.counters = Counters()
         self.requests.clear()
+
+    @property
+    def missing_participant_code(self) -> int | None:
+        """The Twilio code of the 404 for a participant (by SID or identity) that is not in its
+        conversation: 20404 (the default: what Twilio's captured answers show), 50432
+        ("Participant not found", in Twilio's error dictionary) or None (a body without a
+        code). Set it at any time; a client must accept all three (API-FACTS.md 3.3)."""
+        return self.store.missing_participant_code
+
+    @missing_participant_code.setter
+    def missing_participant_code(self, code: int | None) -> None:
+        self.store.missing_participant_code = code
 
     @property
     def participants_created(self) -> int:
@@ -473,7 +488,7 @@ class Emulator:
         service = request.match_info.get("service")
         conversation = request.match_info["conversation"]
         form = await request.post()
-        entry = self.store.find_conversation(service, conversation, code=50350)
+        entry = self.store.find_conversation(service, conversation, "Participants")
         self._spend_write(f"conversation:{entry.record['sid']}")
         record = self.store.create_participant(
             service, conversation, {k: str(v) for k, v in form.items()}
@@ -534,7 +549,9 @@ class Emulator:
         service = request.match_info.get("service")
         conversation = request.match_info["conversation"]
         form = await request.post()
-        entry = self.store.find_conversation(service, conversation, code=50350)
+        entry = self.store.find_conversation(
+            service, conversation, "Participants", request.match_info["participant"]
+        )
         self._spend_write(f"conversation:{entry.record['sid']}")
         record = self.store.update_participant(
             service,
@@ -548,7 +565,9 @@ class Emulator:
     async def _delete_participant(self, request: web.Request) -> web.Response:
         service = request.match_info.get("service")
         conversation = request.match_info["conversation"]
-        entry = self.store.find_conversation(service, conversation, code=50350)
+        entry = self.store.find_conversation(
+            service, conversation, "Participants", request.match_info["participant"]
+        )
         self._spend_write(f"conversation:{entry.record['sid']}")
         _, record = self.store.find_participant(
             service, conversation, request.match_info["participant"]

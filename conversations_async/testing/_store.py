@@ -27,21 +27,32 @@ MAX_CONVERSATION_ATTRIBUTES: Final = 16 * 1024
 
 
 class TwilioError(Exception):
-    """An error answer, shaped like Twilio's: ``{code, message, more_info, status}``."""
+    """An error answer, shaped like Twilio's: ``{code, message, more_info, status}``.
 
-    def __init__(self, status: int, code: int, message: str) -> None:
+    ``code=None`` answers a body with neither ``code`` nor ``more_info``, as some Twilio
+    answers are seen to have.
+    """
+
+    def __init__(self, status: int, code: int | None, message: str) -> None:
         self.status = status
         self.code = code
         self.message = message
         super().__init__(f"{status} {code} {message}")
 
     def body(self) -> JSONDict:
+        if self.code is None:
+            return {"message": self.message, "status": self.status}
         return {
             "code": self.code,
             "message": self.message,
             "more_info": f"https://www.twilio.com/docs/errors/{self.code}",
             "status": self.status,
         }
+
+
+def not_found(path: str) -> TwilioError:
+    """Twilio's generic 404 (20404), which it answers for any missing resource."""
+    return TwilioError(404, 20404, f"The requested resource {path} was not found")
 
 
 def invalid(field: str, why: str, code: int = 20001) -> TwilioError:
@@ -116,6 +127,9 @@ class Store:
         # (address, proxy) pairs bound to a non-closed conversation: global, as Twilio routes on them.
         self._bindings: dict[tuple[str, str], str] = {}
         self.participants_created = 0
+        self.missing_participant_code: int | None = 20404
+        """The code of the 404 for a participant not in its conversation (API-FACTS.md 3.3):
+        20404 (generic, the most likely), 50432 ("Participant not found") or None (no code)."""
 
     def new_sid(self, prefix: str) -> str:
         return f"{prefix}{self._rng.getrandbits(128):032x}"
@@ -126,6 +140,11 @@ class Store:
 
     def _scope_prefix(self, service: str | None) -> str:
         return f"{self.root}/v1" + (f"/Services/{service}" if service else "")
+
+    @staticmethod
+    def _resource_path(service: str | None, *parts: str) -> str:
+        """A resource path as Twilio's 404 messages name it (``/Conversations/CH…/…``)."""
+        return (f"/Services/{service}" if service else "") + "".join(f"/{p}" for p in parts)
 
     # -- conversations ------------------------------------------------------------------------
 
@@ -204,17 +223,18 @@ class Store:
         return timers
 
     def find_conversation(
-        self, service: str | None, key: str, *, code: int = 20404
+        self, service: str | None, key: str, *subresource: str
     ) -> ConversationEntry:
-        """By SID or unique name, within the service; 404 with ``code`` when absent."""
+        """By SID or unique name, within the service; 404 / 20404 when absent.
+
+        ``subresource`` (e.g. ``"Participants"``) is the part of the path that was asked for
+        below the conversation: Twilio answers its generic 20404 for it too, not 50350.
+        """
         service_sid = service or self.default_service
         sid = self._unique_names.get((service_sid, key), key)
         entry = self.conversations.get(sid)
         if entry is None or entry.record["chat_service_sid"] != service_sid:
-            path = f"{self._scope_prefix(service)}/Conversations/{key}"
-            if code == 20404:
-                raise TwilioError(404, 20404, f"The requested resource {path} was not found")
-            raise TwilioError(404, code, "Conversation not found")
+            raise not_found(self._resource_path(service, "Conversations", key, *subresource))
         return entry
 
     # -- participants -------------------------------------------------------------------------
@@ -222,7 +242,7 @@ class Store:
     def create_participant(
         self, service: str | None, conversation: str, form: Mapping[str, str]
     ) -> JSONDict:
-        entry = self.find_conversation(service, conversation, code=50350)
+        entry = self.find_conversation(service, conversation, "Participants")
         identity = form.get("Identity")
         address = form.get("MessagingBinding.Address")
         proxy = form.get("MessagingBinding.ProxyAddress")
@@ -307,16 +327,21 @@ class Store:
     def find_participant(
         self, service: str | None, conversation: str, key: str
     ) -> tuple[ConversationEntry, JSONDict]:
-        """By SID or identity; 404 (50432) when absent."""
-        entry = self.find_conversation(service, conversation, code=50350)
+        """By SID or identity; 404 with ``missing_participant_code`` when absent."""
+        entry = self.find_conversation(service, conversation, "Participants", key)
         sid = entry.by_identity.get(key, key)
         record = entry.participants.get(sid)
         if record is None:
-            raise TwilioError(404, 50432, "Participant not found")
+            code = self.missing_participant_code
+            if code == 50432:
+                raise TwilioError(404, 50432, "Participant not found")
+            path = self._resource_path(service, "Conversations", conversation, "Participants", key)
+            raise TwilioError(404, code, f"The requested resource {path} was not found")
         return entry, record
 
     def participants_of(self, service: str | None, conversation: str) -> list[JSONDict]:
-        return list(self.find_conversation(service, conversation, code=50350).participants.values())
+        entry = self.find_conversation(service, conversation, "Participants")
+        return list(entry.participants.values())
 
     # -- conversation update / delete / list / with participants ----------------------------------
 

@@ -11,7 +11,7 @@ async def main(session: ca.Session) -> None:
         attempts=6,  # tries in all, the first included
         initial=0.2,  # first backoff; doubles up to max_wait, with full jitter
         max_wait=5.0,
-        retry_after_cap=30.0,  # never sleep longer than this for a Retry-After
+        retry_after_cap=30.0,  # a longer Retry-After is raised at once, not slept
         deadline=60.0,  # no retry starts that would end later than this
         on_retry=events.append,  # log or count; may return a float to wait that long instead
     )
