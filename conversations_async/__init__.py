@@ -11,10 +11,11 @@
 
 from ._bulk import BulkReport, BulkResult, BulkStatus
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
+from ._options import __version__
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
 from ._sansio import Request
-from ._session import ServiceScope, Session, __version__
+from ._session import Session
 from ._types import NOT_GIVEN
 from .errors import (
     APIConnectionError,
@@ -40,7 +41,7 @@ from .models import (
     MessagingBinding,
     Participant,
 )
-from .resources import NewParticipant
+from .resources import NewParticipant, ServiceScope
 
 __all__ = [
     "NOT_GIVEN",

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from conversations_async._session import basic_authorization
+from conversations_async._options import basic_authorization
 from conversations_async.testing import DEFAULT_ACCOUNT_SID, Emulator, Faults, TwilioError
 
 

@@ -8,7 +8,7 @@ import logging
 import aiohttp
 import pytest
 
-from conversations_async._session import basic_authorization
+from conversations_async._options import basic_authorization
 from conversations_async.testing import Emulator, Faults
 
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -41,7 +41,7 @@ from conversations_async import (
     RetryPolicy,
     Session,
 )
-from conversations_async._session import basic_authorization
+from conversations_async._options import basic_authorization
 from conversations_async.resources.conversations import (
     MAX_ATTRIBUTES as MAX_CONVERSATION_ATTRIBUTES,
 )

@@ -20,7 +20,7 @@ from conversations_async import (
     Session,
     SessionClosedError,
 )
-from conversations_async._session import basic_authorization, twilio_host, user_agent
+from conversations_async._options import basic_authorization, twilio_host, user_agent
 from conversations_async.testing import Emulator, Faults
 
 TOKEN = "super-secret-token-value"

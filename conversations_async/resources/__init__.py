@@ -5,6 +5,7 @@ one scope only is declared on that scope's class.
 """
 
 from .._requester import Requester
+from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
 from .conversations import Conversations
@@ -20,6 +21,29 @@ class Namespaces:
     """Participants of a conversation (``/Conversations/{CH}/Participants``)."""
 
 
+class ServiceScope(Namespaces):
+    """A Session's namespaces under one Conversation Service (``/v1/Services/IS…``):
+    ``session.service("IS…")``."""
+
+    def __init__(self, session: Requester, chat_service_sid: str) -> None:
+        scope_path(chat_service_sid)  # checks the SID
+        self.session = session
+        self._chat_service_sid = chat_service_sid
+
+    def __repr__(self) -> str:
+        return f"<ServiceScope {self._chat_service_sid}>"
+
+    @property
+    def requester(self) -> Requester:
+        """What its namespaces send through: the Session."""
+        return self.session
+
+    @property
+    def chat_service_sid(self) -> str:
+        """The Conversation Service (``IS…``) these namespaces are scoped to."""
+        return self._chat_service_sid
+
+
 __all__ = [
     "Conversations",
     "Namespaces",
@@ -27,5 +51,6 @@ __all__ = [
     "Participants",
     "Requester",
     "Resource",
+    "ServiceScope",
     "namespace",
 ]
