@@ -64,7 +64,7 @@ def header(name: str, rule: Rule = FLAG) -> Any:
     return _param(name, "header", rule, False, NOT_GIVEN)
 
 
-def webhook_enabled() -> Any:
+def webhook_header() -> Any:
     """``X-Twilio-Webhook-Enabled``: whether this REST action triggers webhooks."""
     return header(WEBHOOK_HEADER)
 

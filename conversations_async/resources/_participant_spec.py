@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from .._sansio import Operation, Pacing, Params, Request
-from .._sansio.params import form, webhook_enabled
+from .._sansio.params import form, webhook_header
 from .._sansio.rules import DATETIME, Json, Text, sid
 from .._types import JSON, NotGiven
 from ..errors import InvalidArgumentError
@@ -46,7 +46,7 @@ class NewParticipant(Params):
     role_sid: str | NotGiven = form("RoleSid", sid("RL"))
     date_created: datetime | NotGiven = form("DateCreated", DATETIME)
     date_updated: datetime | NotGiven = form("DateUpdated", DATETIME)
-    webhook_enabled: bool | NotGiven = webhook_enabled()
+    webhook_enabled: bool | NotGiven = webhook_header()
 
     @classmethod
     def check(cls, given: Mapping[str, Any]) -> None:

@@ -12,7 +12,7 @@ import attrs
 
 from .._pagination import AsyncPager
 from .._sansio import Operation, Pacing, Params, declaration
-from .._sansio.params import form, query, webhook_enabled
+from .._sansio.params import form, query, webhook_header
 from .._sansio.rules import (
     DATETIME,
     Choice,
@@ -72,7 +72,7 @@ class ConversationFields(Params):
     )
     bindings_email_address: str | NotGiven = form("Bindings.Email.Address")
     bindings_email_name: str | NotGiven = form("Bindings.Email.Name")
-    webhook_enabled: bool | NotGiven = webhook_enabled()
+    webhook_enabled: bool | NotGiven = webhook_header()
 
 
 def _json_key(wire: str) -> str:
@@ -126,7 +126,7 @@ class CreateWithParticipants(ConversationFields):
 
 @attrs.frozen(kw_only=True)
 class DeleteConversation(Params):
-    webhook_enabled: bool | NotGiven = webhook_enabled()
+    webhook_enabled: bool | NotGiven = webhook_header()
 
 
 @attrs.frozen(kw_only=True)

@@ -10,7 +10,7 @@ import attrs
 from .._bulk import BulkReport, ResultCallback
 from .._pagination import AsyncPager
 from .._sansio import Operation, Pacing, Params
-from .._sansio.params import form, webhook_enabled
+from .._sansio.params import form, webhook_header
 from .._sansio.rules import DATETIME, Integer, Timestamp, sid
 from .._types import JSON, NOT_GIVEN, NotGiven
 from ..models import Participant
@@ -38,12 +38,12 @@ class UpdateParticipant(Params):
         "LastReadMessageIndex", Integer(minimum=0), nullable=True
     )
     last_read_timestamp: datetime | str | NotGiven = form("LastReadTimestamp", Timestamp())
-    webhook_enabled: bool | NotGiven = webhook_enabled()
+    webhook_enabled: bool | NotGiven = webhook_header()
 
 
 @attrs.frozen(kw_only=True)
 class DeleteParticipant(Params):
-    webhook_enabled: bool | NotGiven = webhook_enabled()
+    webhook_enabled: bool | NotGiven = webhook_header()
 
 
 _PATH = "Conversations/{conversation}/Participants"
