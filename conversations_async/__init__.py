@@ -11,6 +11,7 @@
 
 from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
+from ._limits_settings import LimiterSettings
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
 from ._session import ServiceScope, Session, __version__
@@ -60,6 +61,7 @@ __all__ = [
     "ConversationsError",
     "InvalidArgumentError",
     "Limiter",
+    "LimiterSettings",
     "LimiterState",
     "MessagingBinding",
     "NewParticipant",
