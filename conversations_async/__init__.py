@@ -11,6 +11,7 @@
 
 from ._bulk import BulkReport, BulkResult, BulkStatus
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
+from ._limits_settings import LimiterSettings
 from ._options import __version__
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
@@ -63,6 +64,7 @@ __all__ = [
     "ConversationsError",
     "InvalidArgumentError",
     "Limiter",
+    "LimiterSettings",
     "LimiterState",
     "MessagingBinding",
     "NewParticipant",

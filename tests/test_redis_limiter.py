@@ -19,9 +19,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import attrs
 import pytest
 import redis.asyncio as aioredis
 
+from conversations_async import AdaptiveLimiter, LimiterSettings
 from conversations_async._limits import Limiter, conversation_write_key
 from conversations_async._retry import NO_RETRY
 from conversations_async.errors import ConversationsError
@@ -483,3 +485,111 @@ def test_bad_arguments_name_the_field() -> None:
             account_sid=new_account(),
             on_redis_error="ignore",  # type: ignore[arg-type]
         )
+
+
+# -- one settings record -------------------------------------------------------------------------
+
+TUNED = LimiterSettings(
+    max_permits=8,
+    initial_permits=6,
+    min_permits=3,
+    grow_after=2,
+    writes_per_second=12.0,
+    write_burst=2,
+    rate_margin=0.9,
+    retry_after_cap=0.5,
+)
+
+
+@pytest.mark.parametrize("given_as", ["settings", "keywords"])
+async def test_the_fallback_keeps_every_setting(
+    given_as: str, doomed_redis: RedisServer, limiters: list[RedisLimiter]
+) -> None:
+    options: dict[str, object] = (
+        {"settings": TUNED} if given_as == "settings" else attrs.asdict(TUNED)
+    )
+    limiter = make(limiters, doomed_redis.url, new_account(), on_redis_error="fallback", **options)
+    await limiter.check()
+    doomed_redis.stop()
+    with pytest.warns(RedisFallbackWarning):
+        async with limiter.slot(None) as slot:
+            slot.throttled(None)
+    assert limiter.falling_back
+    fallback = limiter.fallback
+    assert isinstance(fallback, AdaptiveLimiter)
+    assert fallback.settings == limiter.settings == TUNED
+    assert fallback.write_interval == pytest.approx(1 / (12.0 * 0.9))
+    # initial_permits 6 halved once to 3; min_permits 3 holds it there on the next 429.
+    assert limiter.state.permits == 3
+    async with limiter.slot(None) as slot:
+        slot.throttled(None)
+    assert (limiter.state.permits, limiter.state.max_permits) == (3, 8)
+    # grow_after 2: two successes add one.
+    for _ in range(2):
+        async with limiter.slot(None) as slot:
+            slot.succeeded()
+    assert limiter.state.permits == 4
+    # retry_after_cap 0.5 caps the pause.
+    async with limiter.slot(None) as slot:
+        slot.throttled(3600)
+    assert 0 < limiter.state.paused_for <= 0.5
+
+
+async def test_initial_permits_is_where_the_shared_permits_start(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    account = new_account()
+    first = make(limiters, redis_url, account, max_permits=8, initial_permits=2, grow_after=1)
+    other = make(limiters, redis_url, account, max_permits=8, initial_permits=2, grow_after=1)
+    assert (await first.shared_state()).permits == 2
+    async with first.slot(None), first.slot(None):
+        assert first.state.permits == 2
+        # Two permits, both taken: the other worker waits.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await _enter(other)
+    # One success grows the shared permits from where they started, not from max_permits.
+    await _enter(first)
+    assert (await other.shared_state()).permits == 3
+
+
+async def test_state_fills_what_this_process_knows(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    account = new_account()
+    first = make(limiters, redis_url, account, max_permits=4)
+    second = make(limiters, redis_url, account, max_permits=4)
+    await _enter(first)
+    async with first.slot(None) as slot:
+        slot.throttled(None)
+    # succeeded and throttled are this process's; halvings is shared, as last seen from Redis.
+    assert (first.state.succeeded, first.state.throttled, first.state.halvings) == (1, 1, 1)
+    assert (second.state.succeeded, second.state.halvings) == (0, 0)
+    await _enter(second)
+    assert (second.state.succeeded, second.state.halvings) == (1, 1)
+    shared = await second.shared_state()
+    assert (shared.succeeded, shared.throttled, shared.halvings) == (2, 1, 1)
+
+
+async def test_state_counts_this_processs_waiting_callers_and_write_keys(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    limiter = make(limiters, redis_url, new_account(), max_permits=1, poll_interval=0.005)
+    key = conversation_write_key("CH" + "b" * 32)
+    async with limiter.slot(None):
+        waiters = [asyncio.create_task(_enter_key(limiter, key)) for _ in range(2)]
+        for _ in range(1000):  # until both are inside slot() (at most 5 s)
+            if limiter.state.waiting == 2:
+                break
+            await asyncio.sleep(0.005)
+        state = limiter.state
+        # Two callers on one key: one write budget they queue on here, whose bucket is in Redis.
+        assert (state.in_flight, state.waiting, state.write_keys) == (1, 2, 1)
+    await asyncio.wait_for(asyncio.gather(*waiters), 5)
+    state = limiter.state
+    assert (state.in_flight, state.waiting, state.write_keys, state.succeeded) == (0, 0, 0, 2)
+
+
+async def _enter_key(limiter: RedisLimiter, key: str) -> None:
+    async with limiter.slot(key) as slot:
+        slot.succeeded()
