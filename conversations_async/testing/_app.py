@@ -161,7 +161,8 @@ class Emulator:
         self.store.root = self.base_url
         return self
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
+        """Stop listening and end the webhook deliveries under way (idempotent)."""
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -171,7 +172,7 @@ class Emulator:
         return await self.start()
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
+        await self.aclose()
 
     @property
     def base_url(self) -> str:
