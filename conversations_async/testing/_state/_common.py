@@ -117,18 +117,35 @@ def form_date(form: Mapping[str, str], field: str, default: datetime) -> datetim
     return parse_date(field, form[field]) if field in form else default
 
 
+# The client's grammar (conversations_async._sansio.parse_duration): weeks, days, hours,
+# minutes and seconds, each possibly fractional, ASCII digits only. Years and months have no
+# fixed length, so both sides refuse them.
 _DURATION: Final = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"P(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,
 )
 
 
 def parse_duration(field: str, value: str) -> timedelta:
-    """An ISO 8601 duration such as ``PT10M`` or ``P1DT2H`` (days, hours, minutes, seconds)."""
+    """An ISO 8601 duration such as ``PT10M``, ``P1DT2H`` or ``P1W``; 400 / 20001 otherwise."""
     match = _DURATION.fullmatch(value)
-    if not match or value in {"P", "PT"} or value.endswith("T"):
+    if match is None or value in {"P", "PT"} or value.endswith("T"):
         raise invalid(field, f"{value!r} is not an ISO 8601 duration")
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    parts = {name: float(text) for name, text in match.groupdict().items() if text}
+    try:
+        return timedelta(**parts)
+    except OverflowError:  # timedelta stops at 999,999,999 days
+        raise invalid(field, f"{value!r} is longer than a duration can be") from None
+
+
+def later(field: str, now: datetime, duration: timedelta) -> str:
+    """``now + duration`` as Twilio's date text; 400 / 20001 past the last date there can be."""
+    try:
+        return format_date(now + duration)
+    except OverflowError:
+        raise invalid(field, f"{duration.days} days from now is past the year 9999") from None
 
 
 # -- checks -----------------------------------------------------------------------------------

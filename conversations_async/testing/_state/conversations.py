@@ -20,6 +20,7 @@ from ._common import (
     form_date,
     format_date,
     invalid,
+    later,
     not_found,
     parse_date,
     parse_duration,
@@ -110,7 +111,7 @@ def timers(form: Mapping[str, str], now: datetime) -> JSONDict:
             duration = parse_duration(field, form[field])
             if duration < minimum:
                 raise invalid(field, f"must be at least {minimum}")
-            dates[key] = format_date(now + duration)
+            dates[key] = later(field, now, duration)
     return dates
 
 
