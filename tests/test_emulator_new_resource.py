@@ -16,7 +16,7 @@ import attrs
 import pytest
 from aiohttp import web
 
-from conversations_async._session import basic_authorization
+from conversations_async._options import basic_authorization
 from conversations_async.errors import InvalidArgumentError
 from conversations_async.testing import Emulator, Faults, Route, Store, TwilioError, per_service
 from conversations_async.webhooks import SIGNATURE_HEADER, compute_signature

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversations_async import Session
-from conversations_async._sansio import parse_duration as client_parse_duration
-from conversations_async._session import basic_authorization
+from conversations_async._options import basic_authorization
+from conversations_async._sansio.rules import parse_duration as client_parse_duration
 from conversations_async.errors import InvalidArgumentError
 from conversations_async.testing import Emulator, TwilioError
 from conversations_async.testing._state._common import parse_duration as emulator_parse_duration

@@ -117,7 +117,7 @@ def form_date(form: Mapping[str, str], field: str, default: datetime) -> datetim
     return parse_date(field, form[field]) if field in form else default
 
 
-# The client's grammar (conversations_async._sansio.parse_duration): weeks, days, hours,
+# The client's grammar (conversations_async._sansio.rules.parse_duration): weeks, days, hours,
 # minutes and seconds, each possibly fractional, ASCII digits only. Years and months have no
 # fixed length, so both sides refuse them.
 _DURATION: Final = re.compile(
