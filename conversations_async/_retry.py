@@ -172,4 +172,3 @@ def retry_after_of(error: ConversationsError) -> float | None:
 
 
 DEFAULT_RETRY = RetryPolicy()
-NO_RETRY = RetryPolicy(attempts=1)

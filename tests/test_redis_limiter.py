@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 
 from conversations_async import AdaptiveLimiter, LimiterSettings
 from conversations_async._limits import Limiter, conversation_write_key
-from conversations_async._retry import NO_RETRY
+from conversations_async import RetryPolicy
 from conversations_async.errors import ConversationsError
 from conversations_async.redis_limiter import (
     RedisFallbackWarning,
@@ -134,7 +134,7 @@ async def test_permits_never_exceed_the_cap_across_instances(
     ]
     faults = Faults(latency=0.01, max_in_flight=4)
     async with Emulator(faults=faults) as emulator:
-        sessions = [emulator.session(limiter=w, retry=NO_RETRY) for w in workers]
+        sessions = [emulator.session(limiter=w, retry=RetryPolicy(attempts=1)) for w in workers]
         try:
             conversation = await sessions[0].conversations.create(friendly_name="cap")
             await asyncio.gather(
@@ -173,7 +173,7 @@ async def test_unshared_limiters_overrun_the_cap(
 
 async def _onboard(emulator: Emulator, workers: list[RedisLimiter], count: int) -> int:
     """Create ``count`` participants in one conversation through all workers; 429s met."""
-    sessions = [emulator.session(limiter=w, retry=NO_RETRY) for w in workers]
+    sessions = [emulator.session(limiter=w, retry=RetryPolicy(attempts=1)) for w in workers]
     try:
         conversation = await sessions[0].conversations.create(friendly_name="pace")
         results = await asyncio.gather(
