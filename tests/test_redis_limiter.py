@@ -23,9 +23,8 @@ import attrs
 import pytest
 import redis.asyncio as aioredis
 
-from conversations_async import AdaptiveLimiter, LimiterSettings
+from conversations_async import AdaptiveLimiter, LimiterSettings, RetryPolicy
 from conversations_async._limits import Limiter, conversation_write_key
-from conversations_async import RetryPolicy
 from conversations_async.errors import ConversationsError
 from conversations_async.redis_limiter import (
     RedisFallbackWarning,
