@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["unlimited-0ms-c50", "cap", "rate", "faults", "memory"]
 FIGURES = {"wall_s", "cpu_us_per_create", "successes", "failures", "throttled", "false_failures"}
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from _signatures import disagreements
 from _widgets import Widget, Widgets
-from test_declarations import disagreements
-from test_emulator_new_resource import ROWS
+from _widgets_emulator import ROWS
 
 from conversations_async import InvalidArgumentError, NotFoundError, Session
 from conversations_async.resources import ServiceScope, namespace

@@ -8,83 +8,18 @@ scripted and after-commit faults, webhooks) comes with it for free.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import attrs
 import pytest
+from _widgets_emulator import ROWS, create
 from aiohttp import web
 
 from conversations_async._options import basic_authorization
 from conversations_async.errors import InvalidArgumentError
-from conversations_async.testing import Emulator, Faults, Route, Store, TwilioError, per_service
+from conversations_async.testing import Emulator, Faults, Route
 from conversations_async.webhooks import SIGNATURE_HEADER, compute_signature
-
-# -- the resource: its state and its rows (all that adding it to the emulator costs) ---------
-
-
-@attrs.define
-class Widgets:
-    """Every widget of the account, by SID."""
-
-    records: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-
-
-def find(store: Store, service: str | None, widget: str) -> dict[str, Any]:
-    record = store.parts.get(Widgets).records.get(widget)
-    if record is None or record["chat_service_sid"] != store.service_sid(service):
-        path = store.resource_path(service, "Widgets", widget)
-        raise TwilioError(404, 20404, f"The requested resource {path} was not found")
-    return record
-
-
-def create(store: Store, service: str | None, form: Mapping[str, str]) -> dict[str, Any]:
-    name = form.get("FriendlyName")
-    if not name:
-        raise TwilioError(400, 20001, "Missing required parameter FriendlyName")
-    sid = store.new_sid("WG")
-    record = {
-        "sid": sid,
-        "account_sid": store.account_sid,
-        "chat_service_sid": store.service_sid(service),
-        "friendly_name": name,
-        "url": store.url(service, "Widgets", sid),
-    }
-    store.parts.get(Widgets).records[sid] = record
-    return record
-
-
-def fetch(store: Store, service: str | None, form: Mapping[str, str], *, widget: str) -> Any:
-    return find(store, service, widget)
-
-
-def list_(store: Store, service: str | None, query: Mapping[str, str]) -> list[dict[str, Any]]:
-    service_sid = store.service_sid(service)
-    records = store.parts.get(Widgets).records.values()
-    return [r for r in records if r["chat_service_sid"] == service_sid]
-
-
-def delete(store: Store, service: str | None, form: Mapping[str, str], *, widget: str) -> Any:
-    return store.parts.get(Widgets).records.pop(find(store, service, widget)["sid"])
-
-
-def widget_params(event_type: str, record: dict[str, Any]) -> dict[str, str]:
-    return {"EventType": event_type, "WidgetSid": record["sid"], "Name": record["friendly_name"]}
-
-
-ROWS = (
-    Route(
-        "POST", "Widgets", create,
-        status=201, pace=per_service, event="onWidgetAdded", event_params=widget_params,
-    ),
-    Route("GET", "Widgets", list_, page="widgets"),
-    Route("GET", "Widgets/{widget}", fetch),
-    Route(
-        "DELETE", "Widgets/{widget}", delete,
-        status=204, event="onWidgetRemoved", event_params=widget_params,
-    ),
-)  # fmt: skip
 
 # -- the tests ---------------------------------------------------------------------------------
 
