@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import MultiDict
 
+from conversations_async import ConversationsError
 from conversations_async._convert import converter as shared_converter
 from conversations_async.webhooks import (
     EVENT_CLASSES,
@@ -322,6 +323,13 @@ def test_parse_errors(params: dict[str, str], message: str) -> None:
     with pytest.raises(WebhookParseError, match=message) as info:
         parse_event(params)
     assert info.value.event_type == (params.get("EventType") or None)
+
+
+def test_parse_errors_are_conversations_errors() -> None:
+    with pytest.raises(ConversationsError) as info:
+        parse_event({"EventType": "onParticipantAdded", "ParticipantSid": PARTICIPANT})
+    assert isinstance(info.value, WebhookParseError)
+    assert isinstance(info.value, ValueError)  # ``except ValueError`` still catches it
 
 
 def test_events_are_frozen_records() -> None:

@@ -21,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from .._convert import make_twilio_converter
 from .._types import JSON  # typing.get_type_hints resolves it at runtime
+from ..errors import ConversationsError
 from ._form import (
     _first_values,
     _form_to_data,
@@ -60,7 +61,7 @@ def _event(event_type: str) -> Callable[[type[E]], type[E]]:
     return register
 
 
-class WebhookParseError(ValueError):
+class WebhookParseError(ConversationsError, ValueError):
     """A webhook's body or parameters could not be read as the event they claim to be."""
 
     def __init__(self, event_type: str | None, errors: Sequence[str]) -> None:
