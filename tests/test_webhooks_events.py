@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime
 
 import attrs
@@ -12,6 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import MultiDict
 
+from conversations_async import ConversationsError
+from conversations_async._convert import converter as shared_converter
 from conversations_async.webhooks import (
     EVENT_CLASSES,
     PRE_ACTION_EVENTS,
@@ -320,6 +325,13 @@ def test_parse_errors(params: dict[str, str], message: str) -> None:
     assert info.value.event_type == (params.get("EventType") or None)
 
 
+def test_parse_errors_are_conversations_errors() -> None:
+    with pytest.raises(ConversationsError) as info:
+        parse_event({"EventType": "onParticipantAdded", "ParticipantSid": PARTICIPANT})
+    assert isinstance(info.value, WebhookParseError)
+    assert isinstance(info.value, ValueError)  # ``except ValueError`` still catches it
+
+
 def test_events_are_frozen_records() -> None:
     event = parse_event({"EventType": "onMessageAdd", "ConversationSid": CONVERSATION})
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
@@ -361,3 +373,55 @@ def test_configure_on_another_converter() -> None:
     )
     assert event.date_removed == WHEN
     assert converter.structure("x", datetime) == "global hook untouched"
+
+
+REMOVED_FORM = {
+    "EventType": "onParticipantRemoved",
+    "ConversationSid": CONVERSATION,
+    "ParticipantSid": PARTICIPANT,
+    "DateRemoved": "2024-05-01T10:20:30Z",
+}
+
+
+def test_the_shared_rest_converter_does_not_read_webhook_forms() -> None:
+    # The events have their own converter: the REST one treats an event class as any record.
+    event = parse_event(REMOVED_FORM)
+    assert isinstance(event, ParticipantRemoved)
+    assert event.date_removed == WHEN
+    with pytest.raises(cattrs.BaseValidationError):
+        shared_converter.structure(REMOVED_FORM, ParticipantRemoved)
+
+
+def test_importing_webhooks_leaves_the_shared_converter_as_it_was() -> None:
+    # A fresh interpreter, so "before" really is before conversations_async.webhooks is imported.
+    script = textwrap.dedent(
+        f"""
+        import cattrs
+        from conversations_async import Participant
+        from conversations_async._convert import converter
+
+        body = {{
+            "sid": "{PARTICIPANT}", "conversation_sid": "{CONVERSATION}",
+            "account_sid": "{ACCOUNT}", "identity": "alice", "attributes": '{{"vip": true}}',
+            "date_created": "2024-05-01T10:20:30Z", "date_updated": "2024-05-01T10:20:30Z",
+            "messaging_binding": None, "role_sid": None, "url": "https://example.com/x",
+            "last_read_message_index": None, "last_read_timestamp": None,
+        }}
+        before = converter.structure(body, Participant)
+
+        from conversations_async import webhooks
+
+        form = {REMOVED_FORM!r}
+        assert webhooks.parse_event(form).participant_sid == "{PARTICIPANT}"
+        assert converter.structure(body, Participant) == before
+        try:
+            converter.structure(form, webhooks.ParticipantRemoved)
+        except cattrs.BaseValidationError:
+            print("untouched")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=50, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "untouched"

@@ -121,6 +121,16 @@ async def test_bad_signature_is_403_and_not_dispatched(
     assert calls == []
 
 
+async def test_refusals_are_logged_under_the_package_logger(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The router lives in a submodule; its records keep the name logging is configured for.
+    caplog.set_level(logging.WARNING)
+    assert (await post(client, PARTICIPANT_ADDED, token="wrong"))[0] == 403
+    [record] = [r for r in caplog.records if "invalid signature" in r.getMessage()]
+    assert record.name == "conversations_async.webhooks"
+
+
 async def test_tampered_body_is_403(router: WebhookRouter, client: Client) -> None:
     url = str(client.make_url(PATH))
     signature = compute_signature(url, PARTICIPANT_ADD, TOKEN)

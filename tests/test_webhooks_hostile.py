@@ -28,10 +28,10 @@ from conversations_async.webhooks import (
     WebhookEvent,
     WebhookParseError,
     WebhookRouter,
-    _decode_form,
     compute_signature,
     parse_event,
 )
+from conversations_async.webhooks.router import _decode_form
 
 TOKEN = "hostile-webhook-token-0123456789abcdef"
 PATH = "/twilio/conversations"
