@@ -16,6 +16,7 @@ does not exist), which the spec-walk test checks.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Final, Generic, TypeVar
@@ -43,8 +44,9 @@ class Pacing(enum.Enum):
     """The service's: conversation create/delete, user and role writes."""
 
 
+@functools.lru_cache(maxsize=256)
 def scope_path(service: str | None) -> tuple[str, ...]:
-    """``/v1`` or ``/v1/Services/{ChatServiceSid}``."""
+    """``/v1`` or ``/v1/Services/{ChatServiceSid}`` (cached: checked once per service)."""
     if service is None:
         return ("v1",)
     return ("v1", "Services", _SERVICE_SID.encode("chat_service_sid", service))

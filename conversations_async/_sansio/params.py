@@ -16,7 +16,8 @@ fields they relate, as :meth:`Params.check`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Literal, cast
+from types import MappingProxyType
+from typing import Any, Final, Literal, NamedTuple, cast
 
 import attrs
 
@@ -77,13 +78,12 @@ class Params:
         """Cross-field rules, given every parameter that was passed (by Python name)."""
 
 
-@attrs.frozen
-class Encoded:
-    """A call's parameters as they go on the wire."""
+class Encoded(NamedTuple):
+    """A call's parameters as they go on the wire (a named tuple: made on every request)."""
 
     form: FormItems = ()
     query: FormItems = ()
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
 
 
 _Field = tuple[str, str, Where, Callable[[str, Any], "str | tuple[str, ...]"], bool]
@@ -142,7 +142,7 @@ class Declaration:
             raise
         except Exception as exc:  # values that raise only together (e.g. when compared)
             raise _raised(prefix.rstrip(".") or "arguments", exc) from exc
-        return Encoded(form=tuple(form), query=tuple(query), headers=headers)
+        return Encoded(tuple(form), tuple(query), headers)
 
     def encode_record(self, record: Params, *, prefix: str = "") -> Encoded:
         """Encode a params record (e.g. a bulk spec)."""
