@@ -41,6 +41,7 @@ class Resource:
 
     @property
     def requester(self) -> Requester:
+        """What this namespace sends through (the Session)."""
         return self._requester
 
     @property
@@ -59,6 +60,7 @@ class Resource:
         record = structure_json(data, cls)
         if self._service is not None and getattr(record, "chat_service_sid", self) is None:
             # Twilio's default-scope JSON may leave chat_service_sid out; the scope knows it.
+            # (A record without that field at all gives ``self`` here and is left alone.)
             record = attrs.evolve(record, chat_service_sid=self._service)  # type: ignore[misc]
         return record
 
@@ -122,8 +124,8 @@ class namespace(Generic[N]):
     resource that exists only at one scope is declared only on that class.
     """
 
-    def __init__(self, factory: Callable[[Requester, str | None], N]) -> None:
-        self._factory = factory
+    def __init__(self, resource: type[N]) -> None:
+        self._resource = resource
         self._name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -136,7 +138,7 @@ class namespace(Generic[N]):
     def __get__(self, holder: Scoped | None, owner: type) -> namespace[N] | N:
         if holder is None:
             return self
-        built: N = self._factory(holder.requester, holder.chat_service_sid)
+        built = self._resource(holder.requester, holder.chat_service_sid)
         # Cached on the holder (like functools.cached_property): the next read finds it first.
         holder.__dict__[self._name] = built
         return built
@@ -144,5 +146,4 @@ class namespace(Generic[N]):
     @property
     def resource(self) -> type[N]:
         """The resource class (for docs and the spec-walk test)."""
-        factory: Any = self._factory
-        return factory  # type: ignore[no-any-return]
+        return self._resource
