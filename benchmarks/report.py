@@ -12,6 +12,14 @@ LABELS = {
     "ours-create-many": "ours: create_many",
     "baseline": "baseline (import + Session)",
 }
+
+
+def label(client: str) -> str:
+    """A client's name in the tables (``…@before``: the same client from ``--compare-with``)."""
+    base, _, before = client.partition("@")
+    return LABELS[base] + (f" [{before}]" if before else "")
+
+
 CPU_RATIO_LIMIT = 1.15
 RATE_THROTTLED_SHARE_LIMIT = 0.01
 RATE_WALL_LIMIT = 1.10
@@ -211,7 +219,7 @@ def markdown(results: dict[str, Any]) -> str:
         value = row["value"]
         shown = "–" if value is None else f"{value:.3g}"
         lines.append(
-            f"| {row['scenario']} | {LABELS[row['client']]} | {row['target']} | {shown} | "
+            f"| {row['scenario']} | {label(row['client'])} | {row['target']} | {shown} | "
             f"{'yes' if row['met'] else '**no**'} |"
         )
     lines += ["", "## Scenarios", ""]
@@ -227,9 +235,9 @@ def markdown(results: dict[str, Any]) -> str:
         ]
         for client, entry in scenario["clients"].items():
             cells = [_cell(entry["summary"], figure, fmt) for _, figure, fmt in columns]
-            lines.append(f"| {LABELS[client]} | " + " | ".join(cells) + " |")
+            lines.append(f"| {label(client)} | " + " | ".join(cells) + " |")
         for client, why in scenario["skipped"].items():
-            lines.append(f"| {LABELS[client]} | skipped: {why} |" + " |" * (len(columns) - 1))
+            lines.append(f"| {label(client)} | skipped: {why} |" + " |" * (len(columns) - 1))
         if scenario["kind"] == "rate":
             minimum = (scenario["n"] - 1) / float(scenario["faults"]["writes_per_second"])
             lines += ["", f"Theoretical minimum: (N-1)/30 = {minimum:.2f} s."]

@@ -37,6 +37,10 @@ DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.json"
 DEFAULT_MARKDOWN = ROOT / "docs" / "benchmarks.md"
 EMULATOR_CPU, CLIENT_CPU = 1, 0
 GATHER_CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-create-many")
+BEFORE = "@before"
+"""Suffix of a client run from another checkout (``--compare-with``): the same scenario, the
+same emulator and floor, another version of the library."""
+COMPARE_WITH: Path | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -166,10 +170,10 @@ class EmulatorProcess:
             stdin.close()
 
 
-def client_environment() -> dict[str, str]:
+def client_environment(root: Path = ROOT) -> dict[str, str]:
     # The official SDK would rewrite the emulator's host after an edge or region.
     env = {k: v for k, v in os.environ.items() if k not in {"TWILIO_EDGE", "TWILIO_REGION"}}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return env
 
 
@@ -177,11 +181,13 @@ def run_client(
     client: str, scenario: Scenario, emulator: EmulatorProcess, cpu: int | None
 ) -> dict[str, Any]:
     conversation = emulator.ask("new")["conversation"]
+    # A client of the other checkout runs from there: its library and its client module.
+    root = COMPARE_WITH if client.endswith(BEFORE) and COMPARE_WITH else ROOT
     command = [
         sys.executable,
         "-m",
         "benchmarks._client",
-        client,
+        client.removesuffix(BEFORE),
         "--base-url",
         emulator.base_url,
         "--account-sid",
@@ -200,7 +206,7 @@ def run_client(
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     done = subprocess.run(
-        command, cwd=ROOT, env=client_environment(), capture_output=True, text=True, check=False
+        command, cwd=root, env=client_environment(root), capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"client {client} failed in {scenario.name}:\n{done.stderr}")
@@ -370,6 +376,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     parser.add_argument("--output", type=Path, help=f"JSON results (default {DEFAULT_OUTPUT})")
     parser.add_argument("--markdown", type=Path, help=f"table (default {DEFAULT_MARKDOWN})")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="another checkout of the library: its ours-* clients run too, as ours-*@before",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.rate_n, args.bulk_n = 20, 31, 200
@@ -401,7 +412,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "scenarios": [],
     }
+    global COMPARE_WITH
+    COMPARE_WITH = args.compare_with
     for scenario in scenarios(args):
+        if COMPARE_WITH is not None:
+            before = tuple(c + BEFORE for c in scenario.clients if c.startswith("ours-"))
+            scenario = attrs.evolve(scenario, clients=(*scenario.clients, *before))
         print(f"{scenario.name}: {scenario.describe()}", file=sys.stderr)
         results["scenarios"].append(run_scenario(scenario, args.repetitions, pin))
     results["targets"] = report.check_targets(results)

@@ -9,11 +9,14 @@
         await session.participants.create(conversation.sid, identity="alice")
 """
 
-from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
+from ._bulk import BulkReport, BulkResult, BulkStatus
 from ._limits import AdaptiveLimiter, ConcurrencyLimiter, Limiter, LimiterState
+from ._limits_settings import LimiterSettings
+from ._options import __version__
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
-from ._session import ServiceScope, Session, __version__
+from ._sansio import Request
+from ._session import Session
 from ._types import NOT_GIVEN
 from .errors import (
     APIConnectionError,
@@ -39,6 +42,7 @@ from .models import (
     MessagingBinding,
     Participant,
 )
+from .resources import NewParticipant, ServiceScope
 
 __all__ = [
     "NOT_GIVEN",
@@ -60,6 +64,7 @@ __all__ = [
     "ConversationsError",
     "InvalidArgumentError",
     "Limiter",
+    "LimiterSettings",
     "LimiterState",
     "MessagingBinding",
     "NewParticipant",
@@ -68,6 +73,7 @@ __all__ = [
     "Participant",
     "PermissionDeniedError",
     "RateLimitError",
+    "Request",
     "ResponseValidationError",
     "RetryEvent",
     "RetryPolicy",

@@ -1,8 +1,15 @@
 """The one cattrs converter: Twilio JSON -> frozen attrs records (and back, for tests and tools).
 
-All conversion rules live here, not on the records: ISO 8601 dates (``Z`` or ``+00:00``), the
-JSON-in-a-string ``attributes``, ``yarl.URL`` links, the open-ended ``messaging_binding`` and
-``timers`` objects, and state enums that accept values Twilio adds later.
+All conversion rules live here, not on the records, and they apply to every record by the
+shape of its fields, through one hook factory (no per-record registration):
+
+- ``attributes``: Twilio's JSON-in-a-string, parsed (text that is not JSON is kept as it came);
+- ``*_sid`` fields: interned, since the same parent SIDs repeat in every record;
+- ``_url`` (the record's own ``url``): kept as Twilio's text;
+- a field typed as an :class:`~conversations_async.models.OpenEnum`: unknown values accepted;
+- records with an ``extra`` field (``messaging_binding``, ``timers``): open-ended, every key they
+  have no field for is kept in ``extra``;
+- dates (``Z`` or ``+00:00``), strict strings (never ``None`` -> ``"None"``), URLs.
 """
 
 from __future__ import annotations
@@ -10,9 +17,11 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import types
+import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 import cattrs
@@ -20,15 +29,10 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
+from ._sansio.rules import format_datetime
 from ._text import excerpt
 from .errors import ResponseValidationError
-from .models import (
-    Conversation,
-    ConversationState,
-    ConversationTimers,
-    MessagingBinding,
-    Participant,
-)
+from .models import OpenEnum
 
 R = TypeVar("R")
 
@@ -50,11 +54,6 @@ def _parse_datetime_text(value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def format_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, as Twilio writes dates."""
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def parse_attributes(value: object, _: object = None) -> Any:
     """Twilio sends ``attributes`` as JSON text; give the parsed value (``None`` stays ``None``).
 
@@ -72,37 +71,15 @@ def parse_attributes(value: object, _: object = None) -> Any:
     return value
 
 
-OpenRecord = TypeVar("OpenRecord", MessagingBinding, ConversationTimers)
-
-
-def _open_record_hook(cls: type[OpenRecord]) -> Callable[[object, object], OpenRecord]:
-    """Structure a record with an ``extra`` mapping that keeps every key it has no field for."""
-    known = {a.name for a in attrs.fields(cls)} - {"extra"}
-
-    def structure(value: object, _: object) -> OpenRecord:
-        if not isinstance(value, Mapping):
-            raise TypeError(f"expected an object, got {type(value).__name__}")
-        fields: dict[str, Any] = {k: v for k, v in value.items() if k in known}
-        for name in ("date_inactive", "date_closed"):
-            if fields.get(name) is not None:
-                fields[name] = parse_datetime(fields[name])
-        extra = {k: v for k, v in value.items() if k not in known}
-        return cls(**fields, extra=extra)
-
-    return structure
-
-
-def _unstructure_open_record(value: Any) -> dict[str, Any]:
-    data = {a.name: getattr(value, a.name) for a in attrs.fields(type(value)) if a.name != "extra"}
-    data = {k: format_datetime(v) if isinstance(v, datetime) else v for k, v in data.items()}
-    return {**{k: v for k, v in data.items() if v is not None}, **value.extra}
-
-
 def _strict_str(value: object, _: object) -> str:
     # cattrs' default would turn None or 42 into "None" / "42" and hide a broken body.
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
+
+
+def _interned(value: object, _: object) -> str | None:
+    return None if value is None else sys.intern(_strict_str(value, str))
 
 
 def _optional(hook: Callable[[object, object], R]) -> Callable[[object, object], R | None]:
@@ -126,8 +103,14 @@ def structure_int(value: object, _: object = None) -> int:
     return int(value)
 
 
+def _structure_open_enum(value: object, type_: Any) -> Any:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return type_(value)
+
+
 def configure_scalars(converter: cattrs.Converter) -> None:
-    """Strict strings, dates, URLs, and their optional forms."""
+    """Strict strings, dates, URLs, open enums, and their optional forms."""
     converter.register_structure_hook(str, _strict_str)
     converter.register_structure_hook(datetime, lambda v, _: parse_datetime(v))
     converter.register_unstructure_hook(datetime, format_datetime)
@@ -137,60 +120,97 @@ def configure_scalars(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(int | None, _optional(structure_int))
     converter.register_structure_hook(datetime | None, _optional(lambda v, _: parse_datetime(v)))
     converter.register_structure_hook(URL | None, _optional(_structure_url))
+    # Class hooks dispatch on the most specific base: every OpenEnum (a str subclass) gets this
+    # one rather than the strict str hook, which would leave a plain string.
+    converter.register_structure_hook(OpenEnum, _structure_open_enum)
 
 
-def _structure_state(value: object, _: object) -> ConversationState:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a state string, got {type(value).__name__}")
-    return ConversationState(value)
+def _is_open_record(cls: Any) -> bool:
+    return attrs.has(cls) and any(a.name == "extra" for a in attrs.fields(cls))
+
+
+def _open_record_hook(cls: type[R], converter: cattrs.Converter) -> Callable[[object, Any], R]:
+    """An object whose known keys become fields (structured by type) and the rest ``extra``."""
+    hints = typing.get_type_hints(cls)  # the records' annotations are strings
+    fields = {a.name: hints[a.name] for a in attrs.fields(cast(Any, cls)) if a.name != "extra"}
+
+    def structure(value: object, _: object) -> R:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        known = {
+            name: converter.structure(value[name], fields[name]) for name in fields if name in value
+        }
+        extra = {key: item for key, item in value.items() if key not in fields}
+        made: R = cast(Any, cls)(**known, extra=extra)
+        return made
+
+    return structure
+
+
+def _unstructure_open_record(value: Any) -> dict[str, Any]:
+    data = {a.name: getattr(value, a.name) for a in attrs.fields(type(value)) if a.name != "extra"}
+    data = {k: format_datetime(v) if isinstance(v, datetime) else v for k, v in data.items()}
+    return {**{k: v for k, v in data.items() if v is not None}, **value.extra}
+
+
+def _overrides(cls: type) -> dict[str, Any]:
+    """The per-field rules every record gets, by field name."""
+    rules: dict[str, Any] = {}
+    for attribute in attrs.fields(cls):
+        name = attribute.name
+        if name == "attributes":
+            rules[name] = override(struct_hook=parse_attributes)
+        elif name == "_url":
+            rules[name] = override(rename="url")
+        elif name.endswith("_sid"):
+            rules[name] = override(struct_hook=_interned)
+    return rules
+
+
+def _optional_record(type_: Any) -> bool:
+    # ``Record | None`` (or ``OpenEnum | None``): structured through the record's own hook.
+    args = typing.get_args(type_)
+    if len(args) != 2 or type(None) not in args or typing.get_origin(type_) not in _UNIONS:
+        return False
+    inner = next(arg for arg in args if arg is not type(None))
+    return attrs.has(inner) or (isinstance(inner, type) and issubclass(inner, OpenEnum))
+
+
+_UNIONS: Final = (typing.Union, types.UnionType)
 
 
 def configure_records(converter: cattrs.Converter) -> None:
-    """Participant, Conversation and their open-ended sub-objects."""
-    binding_hook = _open_record_hook(MessagingBinding)
-    timers_hook = _open_record_hook(ConversationTimers)
-    converter.register_structure_hook(MessagingBinding, binding_hook)
-    converter.register_structure_hook(MessagingBinding | None, _optional(binding_hook))
-    converter.register_structure_hook(ConversationTimers, timers_hook)
-    converter.register_structure_hook(ConversationTimers | None, _optional(timers_hook))
-    converter.register_unstructure_hook(MessagingBinding, _unstructure_open_record)
-    converter.register_unstructure_hook(ConversationTimers, _unstructure_open_record)
-    # ConversationState is a str subclass: without its own hook the strict str hook would
-    # match it and leave a plain string instead of the enum (unknown values still pass).
-    converter.register_structure_hook(ConversationState, _structure_state)
-    # Account, service and conversation SIDs repeat in every record: one shared string each.
-    sid = override(struct_hook=_interned)
-    converter.register_structure_hook(
-        Participant,
-        make_dict_structure_fn(
-            Participant,
-            converter,
-            attributes=override(struct_hook=parse_attributes),
-            _url=override(rename="url"),
-            account_sid=sid,
-            conversation_sid=sid,
-            chat_service_sid=sid,
-            role_sid=sid,
+    """One hook factory for every record (see the module docs).
+
+    cattrs tries the factories registered last first: the specific ones go after the general.
+    """
+    converter.register_structure_hook_factory(
+        attrs.has, lambda cls: make_dict_structure_fn(cls, converter, **_overrides(cls))
+    )
+    converter.register_unstructure_hook_factory(
+        attrs.has,
+        lambda cls: make_dict_unstructure_fn(
+            cls, converter, **{k: v for k, v in _overrides(cls).items() if k == "_url"}
         ),
     )
-    converter.register_unstructure_hook(
-        Participant, make_dict_unstructure_fn(Participant, converter, _url=override(rename="url"))
+    converter.register_structure_hook_factory(
+        _is_open_record, lambda cls: _open_record_hook(cls, converter)
     )
-    converter.register_structure_hook(
-        Conversation,
-        make_dict_structure_fn(
-            Conversation,
-            converter,
-            attributes=override(struct_hook=parse_attributes),
-            account_sid=sid,
-            chat_service_sid=sid,
-            messaging_service_sid=sid,
-        ),
-    )
+    converter.register_unstructure_hook_func(_is_open_record, _unstructure_open_record)
+    converter.register_structure_hook_factory(_optional_record, _optional_record_hook(converter))
 
 
-def _interned(value: object, _: object) -> str | None:
-    return None if value is None else sys.intern(_strict_str(value, str))
+def _optional_record_hook(converter: cattrs.Converter) -> Callable[[Any], Any]:
+    def factory(type_: Any) -> Callable[[object, object], Any]:
+        inner = next(arg for arg in typing.get_args(type_) if arg is not type(None))
+        hook = converter.get_structure_hook(inner)
+
+        def structure(value: object, _: object) -> Any:
+            return None if value is None else hook(value, inner)
+
+        return structure
+
+    return factory
 
 
 def make_twilio_converter() -> cattrs.Converter:

@@ -1,14 +1,8 @@
-"""The rate-limit-aware semaphore: how many requests may be in flight, and how fast writes may go.
+"""The in-process limiters: the adaptive default and a plain semaphore.
 
-Twilio enforces two kinds of limit (API-FACTS.md section 4):
-
-1. account concurrency, answered with HTTP 429 / code 20429;
-2. 30 writes per second per conversation (participant create/update/delete, conversation
-   update) and per service (conversation create/delete).
-
-The Session asks a :class:`Limiter` for a :class:`Slot` around each single send-and-read and tells
-the slot how it went. Anything that implements the protocol (an in-process limiter, or a shared
-one backed by Redis) can be passed as ``Session(limiter=...)``.
+The protocol they implement (:class:`Limiter`, :class:`Slot`, :class:`LimiterState`) and the write
+keys are in ``_limits_protocol``, their settings in ``_limits_settings``; every name is importable
+from here too.
 """
 
 from __future__ import annotations
@@ -18,87 +12,28 @@ import contextlib
 import math
 from collections import deque
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import attrs
 
 from ._checks import check_int, check_number
+from ._limits_protocol import DEFAULT_SERVICE_KEY as DEFAULT_SERVICE_KEY
+from ._limits_protocol import Limiter as Limiter
+from ._limits_protocol import LimiterState as LimiterState
+from ._limits_protocol import Slot as Slot
+from ._limits_protocol import WriteKey as WriteKey
+from ._limits_protocol import conversation_write_key as conversation_write_key
+from ._limits_protocol import service_write_key as service_write_key
+from ._limits_settings import LimiterSettings as LimiterSettings
+from ._limits_settings import settings_from
+from ._types import NOT_GIVEN, NotGiven
 from .errors import InvalidArgumentError, SessionLoopError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-WriteKey = str
-"""Names one per-second write budget, e.g. ``"conversation:CH…"`` or ``"service:IS…"``."""
-
-DEFAULT_SERVICE_KEY = "service:default"
-
 _TIMER_SLACK = 0.002
 """Seconds a paced write may start late and still keep its key on schedule."""
-
-
-def conversation_write_key(conversation: str, service: str | None = None) -> WriteKey:
-    """The write budget of one conversation (participant writes, conversation update)."""
-    return f"conversation:{service or 'default'}:{conversation}"
-
-
-def service_write_key(service: str | None) -> WriteKey:
-    """The write budget of one service (conversation create/delete)."""
-    return f"service:{service}" if service else DEFAULT_SERVICE_KEY
-
-
-@attrs.frozen(kw_only=True)
-class LimiterState:
-    """A snapshot of a limiter, for logs and metrics."""
-
-    permits: int
-    """How many requests may be in flight now (adaptive: shrinks on 429, grows back)."""
-    max_permits: int
-    in_flight: int
-    throttled: int
-    """How many 429 answers the limiter has been told about."""
-    wait_seconds: float
-    """Total time callers spent waiting for a permit or a write token."""
-    paused_for: float
-    """Seconds left of a ``Retry-After`` pause that holds every caller (0 when none)."""
-    waiting: int = 0
-    """Callers inside ``slot()`` that do not hold a permit yet (queued for a token or a permit)."""
-    succeeded: int = 0
-    """How many successful (non-429) answers the limiter has been told about."""
-    halvings: int = 0
-    """How many times a 429 halved the permits (at most once per window of in-flight requests)."""
-    write_keys: int = 0
-    """How many write budgets (token buckets) are held in memory."""
-
-
-class Slot(Protocol):
-    """One permit, held around exactly one send-and-read."""
-
-    def succeeded(self) -> None:
-        """The request got an answer that was not a 429."""
-
-    def throttled(self, retry_after: float | None) -> None:
-        """The request was answered 429.
-
-        ``retry_after`` is the pause to hold every caller for: the Session passes the wait it
-        will itself take before trying again for the server's ``Retry-After`` (so never more
-        than its retry policy allows), and ``None`` when there was none or it will not retry.
-        """
-
-
-@runtime_checkable
-class Limiter(Protocol):
-    """What the Session needs from a limiter."""
-
-    def slot(self, write_key: WriteKey | None) -> AbstractAsyncContextManager[Slot]:
-        """Wait for a write token (when ``write_key`` is given) and a concurrency permit.
-
-        The permit is returned when the context exits, whatever happens, cancellation included.
-        """
-        ...
-
-    @property
-    def state(self) -> LimiterState: ...
 
 
 class _NullSlot:
@@ -228,6 +163,10 @@ class AdaptiveLimiter:
     run at most once per ``key_sweep_interval`` seconds, so writing to 100,000 conversations does
     not keep 100,000 buckets.
 
+    **Settings.** The numbers above are a :class:`LimiterSettings`: pass ``settings=`` or its
+    fields as keyword arguments (unset ones keep their defaults), not both. :attr:`settings`
+    gives the record back.
+
     The limiter may be made outside a running loop; its futures belong to the loop that first
     uses it, and it must not be shared between loops. ``clock`` (default: the loop's
     ``time``) and ``sleep`` (default :func:`asyncio.sleep`) can be injected for tests.
@@ -236,53 +175,48 @@ class AdaptiveLimiter:
     def __init__(
         self,
         *,
-        max_permits: int = 50,
-        initial_permits: int | None = None,
-        min_permits: int = 1,
-        grow_after: int = 10,
-        writes_per_second: float | None = 30.0,
-        write_burst: int = 1,
-        rate_margin: float = 0.97,
-        retry_after_cap: float = 60.0,
+        settings: LimiterSettings | None = None,
+        max_permits: int | NotGiven = NOT_GIVEN,
+        initial_permits: int | NotGiven | None = NOT_GIVEN,
+        min_permits: int | NotGiven = NOT_GIVEN,
+        grow_after: int | NotGiven = NOT_GIVEN,
+        writes_per_second: float | NotGiven | None = NOT_GIVEN,
+        write_burst: int | NotGiven = NOT_GIVEN,
+        rate_margin: float | NotGiven = NOT_GIVEN,
+        retry_after_cap: float | NotGiven = NOT_GIVEN,
         key_sweep_interval: float = 10.0,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         # Each check raises InvalidArgumentError (a ValueError) naming the argument.
-        check_int("max_permits", max_permits, minimum=1)
-        check_int("min_permits", min_permits, minimum=1)
-        if min_permits > max_permits:
-            raise InvalidArgumentError("min_permits", "must not exceed max_permits")
-        if initial_permits is None:
-            initial_permits = max_permits
-        check_int("initial_permits", initial_permits, minimum=min_permits)
-        if initial_permits > max_permits:
-            raise InvalidArgumentError("initial_permits", "must not exceed max_permits")
-        check_int("grow_after", grow_after, minimum=1)
-        if writes_per_second is not None:
-            check_number("writes_per_second", writes_per_second, exclusive=True)
-        check_int("write_burst", write_burst, minimum=1)
-        check_number("rate_margin", rate_margin, exclusive=True, maximum=1.0)
-        check_number("retry_after_cap", retry_after_cap)
+        self._settings: LimiterSettings = settings_from(
+            settings,
+            {
+                "max_permits": max_permits,
+                "initial_permits": initial_permits,
+                "min_permits": min_permits,
+                "grow_after": grow_after,
+                "writes_per_second": writes_per_second,
+                "write_burst": write_burst,
+                "rate_margin": rate_margin,
+                "retry_after_cap": retry_after_cap,
+            },
+        )
         check_number("key_sweep_interval", key_sweep_interval, exclusive=True)
         for name, hook in (("clock", clock), ("sleep", sleep)):
             if hook is not None and not callable(hook):
                 raise InvalidArgumentError(name, f"must be callable, not {type(hook).__name__}")
 
-        self._max = max_permits
-        self._min = min_permits
-        self._permits = initial_permits
-        self._grow_after = grow_after
-        self._interval: float | None = (
-            None if writes_per_second is None else 1.0 / (writes_per_second * rate_margin)
+        chosen = self._settings
+        self._max = chosen.max_permits
+        self._min = chosen.min_permits
+        self._permits = chosen.start_permits
+        self._grow_after = chosen.grow_after
+        self._interval = chosen.write_interval
+        self._tolerance = (
+            0.0 if self._interval is None else (chosen.write_burst - 1) * self._interval
         )
-        if self._interval is not None and not math.isfinite(self._interval):
-            # e.g. 1e-320 writes a second: the gap between two writes overflows to infinity.
-            assert writes_per_second is not None
-            field = "writes_per_second" if math.isinf(1.0 / writes_per_second) else "rate_margin"
-            raise InvalidArgumentError(field, "is too small: writes would never be allowed")
-        self._tolerance = 0.0 if self._interval is None else (write_burst - 1) * self._interval
-        self._retry_after_cap = retry_after_cap
+        self._retry_after_cap = chosen.retry_after_cap
         self._sweep_interval = key_sweep_interval
         self._clock = clock
         self._sleep: Callable[[float], Awaitable[object]] = sleep or asyncio.sleep
@@ -301,6 +235,11 @@ class AdaptiveLimiter:
         self._throttled = 0
         self._succeeded = 0
         self._wait_seconds = 0.0
+
+    @property
+    def settings(self) -> LimiterSettings:
+        """The validated settings this limiter was made with."""
+        return self._settings
 
     @property
     def write_interval(self) -> float | None:

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 from yarl import URL
 
+from ._requester import Requester
 from ._sansio import Request, page_items
 from ._text import excerpt, short_text
 from ._types import JSON
 from .errors import InvalidArgumentError, ResponseValidationError
-
-if TYPE_CHECKING:
-    from ._session import Session
 
 T = TypeVar("T")
 
@@ -54,13 +52,13 @@ class Page(Generic[T]):
         return len(self.items)
 
 
-def check_page_size(page_size: int | None) -> None:
+def check_page_size(page_size: int | None, maximum: int = MAX_PAGE_SIZE) -> None:
     if page_size is None:
         return
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise InvalidArgumentError("page_size", f"must be an integer, not {page_size!r}")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidArgumentError("page_size", f"is {page_size}; must be 1 to {MAX_PAGE_SIZE}")
+    if not 1 <= page_size <= maximum:
+        raise InvalidArgumentError("page_size", f"is {page_size}; must be 1 to {maximum}")
 
 
 def check_limit(limit: int | None) -> None:
@@ -70,7 +68,9 @@ def check_limit(limit: int | None) -> None:
         raise InvalidArgumentError("limit", f"must be a positive integer or None, not {limit!r}")
 
 
-def first_page_size(limit: int | None, page_size: int | None) -> int | None:
+def first_page_size(
+    limit: int | None, page_size: int | None, maximum: int = MAX_PAGE_SIZE
+) -> int | None:
     """The ``PageSize`` of the first request: never more items than ``limit`` needs.
 
     With a limit and no page size, pages are as large as allowed (fewer round trips); with
@@ -78,7 +78,7 @@ def first_page_size(limit: int | None, page_size: int | None) -> int | None:
     """
     if limit is None:
         return page_size
-    return min(limit, page_size if page_size is not None else MAX_PAGE_SIZE)
+    return min(limit, page_size if page_size is not None else maximum)
 
 
 def _link(meta: Mapping[str, JSON], name: str) -> URL | None:
@@ -197,27 +197,29 @@ class AsyncPager(Generic[T]):
     - ``await pager``: the first :class:`Page` only.
 
     ``limit`` stops after that many items, never fetching a page it does not need;
-    ``page_size`` (1 to 100) sets Twilio's ``PageSize``. Each page is one
-    :meth:`Session.request <conversations_async.Session.request>`, so it is limited and
+    ``page_size`` (1 to 100, or the list's own maximum) sets Twilio's ``PageSize``. Each page
+    is one :meth:`Session.request <conversations_async.Session.request>`, so it is limited and
     retried like any other read. Iterating again starts again from the first page.
     """
 
     def __init__(
         self,
-        session: Session,
+        requester: Requester,
         request: Request,
         item: Callable[[JSON], T],
         *,
         key: str,
         limit: int | None = None,
         page_size: int | None = None,
+        max_page_size: int | None = None,
     ) -> None:
+        maximum = MAX_PAGE_SIZE if max_page_size is None else max_page_size
         check_limit(limit)
-        check_page_size(page_size)
-        size = first_page_size(limit, page_size)
+        check_page_size(page_size, maximum)
+        size = first_page_size(limit, page_size, maximum)
         if size is not None:
             request = attrs.evolve(request, query=(*request.query, ("PageSize", str(size))))
-        self._session = session
+        self._requester = requester
         self._first = request
         self._item = item
         self._key = key
@@ -228,7 +230,7 @@ class AsyncPager(Generic[T]):
         return f"<AsyncPager {self._key} limit={self.limit} page_size={self.page_size}>"
 
     async def _fetch(self, request: Request, remaining: int | None) -> Page[T]:
-        page = parse_page(await self._session.request(request), self._key, self._item)
+        page = parse_page(await self._requester.request(request), self._key, self._item)
         if remaining is not None and len(page.items) > remaining:
             page = attrs.evolve(page, items=page.items[:remaining])
         return page
@@ -239,7 +241,7 @@ class AsyncPager(Generic[T]):
         Raises :class:`~conversations_async.errors.ResponseValidationError` when a page's ``next_page_url`` leads back to a
         page already read in this iteration (a cycle of any length would never end).
         """
-        base_url = self._session.base_url
+        base_url = self._requester.base_url
         remaining = self.limit
         request = self._first
         # As text: a yarl URL weighs several times its string, and a long list has many pages.

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import attrs
 
 from ._checks import check_int, check_number
+from ._sansio import Request, parse_retry_after
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -22,9 +22,6 @@ from .errors import (
     InvalidArgumentError,
     RateLimitError,
 )
-
-if TYPE_CHECKING:
-    from ._sansio import Request
 
 
 @attrs.frozen(kw_only=True)
@@ -170,11 +167,8 @@ def retry_after_of(error: ConversationsError) -> float | None:
     if isinstance(error, RateLimitError):
         return error.retry_after
     if isinstance(error, APIStatusError):
-        from ._sansio import parse_retry_after
-
         return parse_retry_after(error.headers.get("Retry-After"))
     return None
 
 
 DEFAULT_RETRY = RetryPolicy()
-NO_RETRY = RetryPolicy(attempts=1)

@@ -7,26 +7,36 @@ decide. A retry sleeps *outside* the limiter, so a backoff never holds a permit.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
-import platform
-import re
-import sys
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
-from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import Any, Self
 from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
 
-from ._checks import check_int, check_number, is_encodable
 from ._limits import AdaptiveLimiter, Limiter, Slot
+from ._options import (
+    BODY_METHODS,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WRITES_PER_SECOND,
+    FixedHeaders,
+    Secret,
+    Sleep,
+    basic_authorization,
+    check_base_url,
+    check_host_label,
+    check_options,
+    check_timeout,
+    credentials,
+    twilio_host,
+    user_agent,
+)
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
 from ._sansio import Request, decode_success, status_error
 from ._types import JSON
@@ -39,228 +49,12 @@ from .errors import (
     SessionClosedError,
     SessionLoopError,
 )
-
-if TYPE_CHECKING:
-    from .resources.conversations import Conversations
-    from .resources.participants import Participants
+from .resources import Namespaces, ServiceScope
 
 logger = logging.getLogger("conversations_async")
 
-DEFAULT_BASE_URL: Final = "https://conversations.twilio.com"
-DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=30, connect=10)
-DEFAULT_MAX_CONCURRENCY: Final = 50
-DEFAULT_WRITES_PER_SECOND: Final = 30.0
-"""Twilio's limit on participant writes per conversation and conversation writes per service."""
 
-try:
-    __version__ = version("conversations-async")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-def user_agent() -> str:
-    """``conversations-async/X (Linux x86_64) Python/3.11.7 aiohttp/3.x``, like Twilio's SDKs."""
-    python = ".".join(map(str, sys.version_info[:3]))
-    return (
-        f"conversations-async/{__version__} ({platform.system()} {platform.machine()}) "
-        f"Python/{python} aiohttp/{aiohttp.__version__}"
-    )
-
-
-def twilio_host(edge: str | None, region: str | None) -> str:
-    """Twilio's host name for an edge and region (an edge alone implies region ``us1``)."""
-    if edge:
-        return f"conversations.{edge}.{region or 'us1'}.twilio.com"
-    if region:
-        return f"conversations.{region}.twilio.com"
-    return "conversations.twilio.com"
-
-
-def basic_authorization(username: str, password: str) -> str:
-    """The ``Authorization`` header value for HTTP Basic auth (Latin-1, else UTF-8, as browsers
-    do). Text UTF-8 cannot encode raises InvalidArgumentError, which never shows the text."""
-    import base64
-
-    raw = f"{username}:{password}"
-    encoded = _credential_bytes(raw)
-    if encoded is None:
-        # Raised here, outside the ``except``: a UnicodeEncodeError holds the whole secret
-        # (``.object``) and would ride along as ``__context__``.
-        raise InvalidArgumentError("credentials", "hold a lone surrogate (not shown), not text")
-    return "Basic " + base64.b64encode(encoded).decode("ascii")
-
-
-def _credential_bytes(raw: str) -> bytes | None:
-    if raw.isascii():
-        return raw.encode("ascii")
-    for encoding in ("latin1", "utf-8"):
-        try:
-            return raw.encode(encoding)
-        except UnicodeEncodeError:
-            continue
-    return None
-
-
-def _check_credential(field: str, value: object) -> str | None:
-    """A credential: ``None`` or text. Messages name the field and never show the value."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
-    if not is_encodable(value):
-        raise InvalidArgumentError(
-            field, "holds a lone surrogate (its value is not shown), so it is not text"
-        )
-    return value
-
-
-_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-"""An edge or region goes into the host name: one DNS label (``sydney``, ``au1``), nothing that
-could end the host (``/``, ``@``, ``.``) and send the credentials elsewhere."""
-
-
-def _check_host_label(field: str, value: object) -> str | None:
-    if value is None or value == "":  # empty, as from_env reads an unset variable: not given
-        return None
-    if not isinstance(value, str):
-        raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
-    if not _HOST_LABEL.fullmatch(value):
-        raise InvalidArgumentError(
-            field, f"{value!r} is not a Twilio {field} name such as 'sydney' or 'au1'"
-        )
-    return value
-
-
-def _check_timeout(timeout: object) -> aiohttp.ClientTimeout:
-    """A number of seconds, or an ``aiohttp.ClientTimeout`` that bounds every call.
-
-    The rule, so that no call can hang: ``total`` must be set. It is the only field that
-    bounds a whole call: ``connect`` ends once connected, and ``sock_read`` restarts with
-    every chunk, so a server sending a byte now and then would hold a call open for ever.
-    Every field that is set must be a finite number > 0: aiohttp reads 0 as "no limit".
-    """
-    if isinstance(timeout, aiohttp.ClientTimeout):
-        for name in ("total", "connect", "sock_read", "sock_connect"):
-            value = getattr(timeout, name)
-            if value is not None:
-                check_number(f"timeout.{name}", value, exclusive=True)
-        if timeout.ceil_threshold is not None:
-            check_number("timeout.ceil_threshold", timeout.ceil_threshold)
-        if timeout.total is None:
-            raise InvalidArgumentError(
-                "timeout.total",
-                "must be set: it is the only aiohttp timeout that bounds a whole call "
-                "(sock_read restarts with every chunk read)",
-            )
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise InvalidArgumentError(
-            "timeout",
-            f"must be seconds or an aiohttp.ClientTimeout, not {type(timeout).__name__}",
-        )
-    seconds = check_number("timeout", timeout, exclusive=True)
-    return aiohttp.ClientTimeout(total=seconds, connect=min(10.0, seconds))
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str | URL) -> URL:
-    if not isinstance(base_url, str | URL):
-        raise InvalidArgumentError(
-            "base_url", f"must be a string or a yarl.URL, not {type(base_url).__name__}"
-        )
-    text = str(base_url)
-    if not is_encodable(text):
-        # yarl would silently drop a lone surrogate from the path.
-        raise InvalidArgumentError("base_url", "holds a lone surrogate, so it is not text")
-    url, problem = _parse_url(text)
-    if url is None:
-        raise InvalidArgumentError("base_url", f"is not a valid URL ({problem})")
-    if not url.absolute or url.scheme not in {"http", "https"}:
-        raise InvalidArgumentError("base_url", f"must be an absolute http(s) URL, got {str(url)!r}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise InvalidArgumentError(
-            "base_url", "plain http:// is only allowed for loopback hosts; use https://"
-        )
-    if url.query_string or url.fragment or url.user or url.password:
-        raise InvalidArgumentError(
-            "base_url", "must be a service root, without query or credentials"
-        )
-    if url.explicit_port == 0:
-        raise InvalidArgumentError("base_url", "port 0 cannot be connected to; give 1-65535")
-    return url
-
-
-def _parse_url(text: str) -> tuple[URL | None, str]:
-    # yarl checks the port, IPv6 brackets and IDNA host names (a ValueError or UnicodeError);
-    # the URL's host is parsed once more so that a lazily raised error surfaces here too.
-    try:
-        url = URL(text)
-        _ = url.host, url.port
-    except ValueError as exc:
-        return None, str(exc)
-    return url, ""
-
-
-def _check_borrowed(http_session: aiohttp.ClientSession) -> None:
-    """Refuse a ClientSession whose settings no request can override.
-
-    The rest of a borrowed session's settings are overridden on each request: our timeout,
-    ``raise_for_status=False``, no redirects, and our headers over its default ones.
-    """
-    if not isinstance(http_session, aiohttp.ClientSession):
-        raise InvalidArgumentError("http_session", "must be an aiohttp.ClientSession")
-    if http_session.closed:
-        raise InvalidArgumentError("http_session", "is already closed")
-    if http_session.auth is not None:
-        # aiohttp raises ValueError for a request that has both session-level auth and an
-        # Authorization header, and auth=None on a request means "use the session's".
-        raise InvalidArgumentError(
-            "http_session",
-            "has its own auth=; the Session sends its own credentials, "
-            "so pass a ClientSession without auth",
-        )
-
-
-_BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
-
-
-class _FixedHeaders(dict[str, str]):
-    """The headers every request sends; its repr hides the credentials they carry."""
-
-    def __repr__(self) -> str:
-        return repr({k: "***" if k == "Authorization" else v for k, v in self.items()})
-
-
-class _Secret:
-    """Holds a credential so that no repr, log line or traceback shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'"
-
-    __str__ = __repr__
-
-
-class Session:
+class Session(Namespaces):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -297,50 +91,25 @@ class Session:
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        account_sid = _check_credential("account_sid", account_sid)
-        auth_token = _check_credential("auth_token", auth_token)
-        api_key = _check_credential("api_key", api_key)
-        api_secret = _check_credential("api_secret", api_secret)
-        if api_key is not None or api_secret is not None:
-            if not api_key or not api_secret:
-                raise InvalidArgumentError("api_key", "api_key and api_secret go together")
-            username_field, username, password = "api_key", api_key, api_secret
-        elif account_sid and auth_token:
-            username_field, username, password = "account_sid", account_sid, auth_token
-        else:
-            raise InvalidArgumentError(
-                "account_sid", "give account_sid with auth_token, or api_key with api_secret"
-            )
-        if ":" in username:  # HTTP Basic auth ends the user name at the first colon
-            raise InvalidArgumentError(username_field, "must not contain ':' (value not shown)")
-        edge = _check_host_label("edge", edge)
-        region = _check_host_label("region", region)
+        account_sid, username, password = credentials(account_sid, auth_token, api_key, api_secret)
+        edge = check_host_label("edge", edge)
+        region = check_host_label("region", region)
         if base_url is not None and (edge or region):
             raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
-        check_int("max_concurrency", max_concurrency, minimum=1)
-        if writes_per_second is not None:
-            check_number("writes_per_second", writes_per_second, exclusive=True)
-        if not isinstance(retry, RetryPolicy):
-            raise InvalidArgumentError(
-                "retry", f"must be a RetryPolicy, not {type(retry).__name__}"
-            )
-        if limiter is not None and not isinstance(limiter, Limiter):
-            raise InvalidArgumentError(
-                "limiter", f"needs slot() and state (see Limiter), not {type(limiter).__name__}"
-            )
-        if http_session is not None and not isinstance(http_session, aiohttp.ClientSession):
-            raise InvalidArgumentError(
-                "http_session",
-                f"must be an aiohttp.ClientSession, not {type(http_session).__name__}",
-            )
-        if sleep is not None and not callable(sleep):
-            raise InvalidArgumentError("sleep", f"must be callable, not {type(sleep).__name__}")
+        check_options(
+            max_concurrency=max_concurrency,
+            writes_per_second=writes_per_second,
+            retry=retry,
+            limiter=limiter,
+            http_session=http_session,
+            sleep=sleep,
+        )
         self.account_sid = account_sid
         self._username = username
-        # Kept only as the encoded header, behind _Secret: base64 of a token is the token.
-        self._authorization = _Secret(basic_authorization(username, password))
-        self.base_url: URL = _check_base_url(base_url or f"https://{twilio_host(edge, region)}")
-        self.timeout: aiohttp.ClientTimeout = _check_timeout(timeout)
+        # Kept only as the encoded header, behind Secret: base64 of a token is the token.
+        self._authorization = Secret(basic_authorization(username, password))
+        self.base_url: URL = check_base_url(base_url or f"https://{twilio_host(edge, region)}")
+        self.timeout: aiohttp.ClientTimeout = check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
         # The default limiter: adaptive permits up to max_concurrency, writes paced per
@@ -349,8 +118,6 @@ class Session:
             max_permits=max_concurrency, writes_per_second=writes_per_second
         )
         self._sleep: Sleep = sleep or asyncio.sleep
-        if http_session is not None:
-            _check_borrowed(http_session)
         self._http = http_session
         self._owns_http = http_session is None
         self._closed = False
@@ -362,7 +129,7 @@ class Session:
         self._cancelled_by_close: set[asyncio.Task[Any]] = set()
         # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
         # so they go on each request rather than on the ClientSession).
-        self._plain_headers = _FixedHeaders(
+        self._plain_headers = FixedHeaders(
             {
                 "User-Agent": user_agent(),
                 "Accept": "application/json",
@@ -372,7 +139,7 @@ class Session:
         if http_session is not None and not http_session.auto_decompress:
             # aiohttp still offers gzip; a body it will not decompress would not parse.
             self._plain_headers["Accept-Encoding"] = "identity"
-        self._form_headers = _FixedHeaders(
+        self._form_headers = FixedHeaders(
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
         self.stats = SessionStats()
@@ -484,25 +251,25 @@ class Session:
                 stacklevel=1,
             )
 
-    # -- resources --------------------------------------------------------------------------
+    # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
 
-    @cached_property
-    def conversations(self) -> Conversations:
-        """Conversations of the account's default service."""
-        from .resources.conversations import Conversations
+    @property
+    def requester(self) -> Session:
+        """What the namespaces send through: this Session."""
+        return self
 
-        return Conversations(self)
-
-    @cached_property
-    def participants(self) -> Participants:
-        """Participants of conversations in the account's default service."""
-        from .resources.participants import Participants
-
-        return Participants(self)
+    @property
+    def chat_service_sid(self) -> None:
+        """The account scope: the account's default Conversation Service."""
+        return None
 
     def service(self, chat_service_sid: str) -> ServiceScope:
         """The same resources under ``/v1/Services/{chat_service_sid}/…``."""
         return ServiceScope(self, chat_service_sid)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` with the Session's ``sleep`` (which tests may replace)."""
+        await self._sleep(seconds)
 
     # -- the request loop -------------------------------------------------------------------
 
@@ -515,7 +282,7 @@ class Session:
         url = request.resolve(self.base_url)
         data: bytes | None = None
         headers: Mapping[str, str]
-        if request.method in _BODY_METHODS:
+        if request.method in BODY_METHODS:
             # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
             # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
             data = urlencode(request.form).encode()
@@ -523,9 +290,9 @@ class Session:
         else:
             headers = self._plain_headers
         if request.headers:
-            # Still a _FixedHeaders: a plain dict would show the credentials in the locals of a
+            # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).
-            headers = _FixedHeaders({**headers, **request.headers})
+            headers = FixedHeaders({**headers, **request.headers})
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -675,29 +442,3 @@ class SessionStats:
 
     def __repr__(self) -> str:
         return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"
-
-
-class ServiceScope:
-    """A Session's resources under one Conversation Service (``/v1/Services/IS…``)."""
-
-    def __init__(self, session: Session, chat_service_sid: str) -> None:
-        from ._sansio import CHAT_SERVICE_SID, check_pattern
-
-        check_pattern("chat_service_sid", chat_service_sid, CHAT_SERVICE_SID)
-        self.session = session
-        self.chat_service_sid = chat_service_sid
-
-    def __repr__(self) -> str:
-        return f"<ServiceScope {self.chat_service_sid}>"
-
-    @cached_property
-    def conversations(self) -> Conversations:
-        from .resources.conversations import Conversations
-
-        return Conversations(self.session, service=self.chat_service_sid)
-
-    @cached_property
-    def participants(self) -> Participants:
-        from .resources.participants import Participants
-
-        return Participants(self.session, service=self.chat_service_sid)

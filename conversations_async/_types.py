@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, Final, Literal, TypeAlias, TypeVar
+from typing import Any, Final, Literal, TypeAlias
 
 JSON: TypeAlias = Any
 """A JSON value as :func:`json.loads` returns it (the only place ``Any`` is used)."""
-
-T = TypeVar("T")
 
 
 class _NotGiven(enum.Enum):

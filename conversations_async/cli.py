@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
-from ._bulk import BulkReport, BulkResult, BulkStatus, NewParticipant
+from ._bulk import BulkReport, BulkResult, BulkStatus
 from ._types import NOT_GIVEN
+from .resources import NewParticipant
 from .testing import Emulator, Faults
 
 if TYPE_CHECKING:

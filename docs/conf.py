@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "conversations_async"
 author = "conversations_async developers"
@@ -13,9 +17,10 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
+    "params_table",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build", "examples"]
+exclude_patterns = ["_build", "examples", "_ext"]
 myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 

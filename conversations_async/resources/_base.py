@@ -1,37 +1,48 @@
-"""What every resource namespace shares: its Session, its service scope, and structuring."""
+"""The resource kit: what every namespace shares.
+
+A resource is a small file: its operations declared once (:class:`~._sansio.Operation` with a
+params record), and typed methods that hand their arguments to the kit::
+
+    class Roles(Resource):
+        async def fetch(self, role: str) -> Role:
+            return await self._call(FETCH, locals())
+
+The kit builds the path from the operation's template (every segment encoded), checks and
+encodes the parameters, sends through the :class:`Requester`, and structures the answer (or
+pages a list). Resources depend on the small :class:`Requester` protocol, never on the Session.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 import attrs
 
-from .._convert import structure
+from .._convert import structure as structure_json
 from .._pagination import AsyncPager
-from .._sansio import CHAT_SERVICE_SID, Request, check_pattern
+from .._requester import Requester
+from .._sansio import Operation, Request, scope_path
 from .._types import JSON
 
-if TYPE_CHECKING:
-    from .._session import Session
-
-
-class ScopedRecord(Protocol):
-    @property
-    def chat_service_sid(self) -> str | None: ...
-
-
-R = TypeVar("R", bound=ScopedRecord)
+R = TypeVar("R")
 
 
 class Resource:
-    """A namespace bound to a Session and, optionally, a Conversation Service."""
+    """A namespace bound to a :class:`Requester` and, optionally, a Conversation Service."""
 
-    def __init__(self, session: Session, *, service: str | None = None) -> None:
-        if service is not None:
-            check_pattern("chat_service_sid", service, CHAT_SERVICE_SID)
-        self._session = session
+    operations: ClassVar[tuple[Operation[Any], ...]] = ()
+    """Every operation this namespace serves, each by the method its ``name`` says."""
+
+    def __init__(self, requester: Requester, service: str | None = None) -> None:
+        scope_path(service)  # checks the service SID
+        self._requester = requester
         self._service = service
+
+    @property
+    def requester(self) -> Requester:
+        """What this namespace sends through (the Session)."""
+        return self._requester
 
     @property
     def chat_service_sid(self) -> str | None:
@@ -42,33 +53,97 @@ class Resource:
         scope = f" service={self._service}" if self._service else ""
         return f"<{type(self).__name__}{scope}>"
 
-    def _structure(self, data: JSON, cls: type[R]) -> R:
-        """Structure one record; a service-scoped one always names its service."""
-        record = structure(data, cls)
-        if self._service is not None and record.chat_service_sid is None:
-            # Twilio's default-scope participant JSON has no chat_service_sid; the scope knows it.
+    def structure(self, data: JSON, cls: type[R]) -> R:
+        """Structure Twilio's JSON as a record of this scope (a service-scoped record always
+        names its service); :class:`~conversations_async.errors.ResponseValidationError` when
+        it is not one."""
+        record = structure_json(data, cls)
+        if self._service is not None and getattr(record, "chat_service_sid", self) is None:
+            # Twilio's default-scope JSON may leave chat_service_sid out; the scope knows it.
+            # (A record without that field at all gives ``self`` here and is left alone.)
             record = attrs.evolve(record, chat_service_sid=self._service)  # type: ignore[misc]
         return record
 
     def _structurer(self, cls: type[R]) -> Callable[[JSON], R]:
-        return lambda data: self._structure(data, cls)
+        return lambda data: self.structure(data, cls)
 
-    async def _fetch_record(self, request: Request, cls: type[R]) -> R:
-        """Send ``request`` and structure the JSON answer as ``cls``."""
-        return self._structure(await self._session.request(request), cls)
+    def _request(self, operation: Operation[Any], arguments: Mapping[str, Any]) -> Request:
+        return operation.request(self._service, arguments)
 
-    async def _send(self, request: Request) -> None:
-        """Send a request whose answer has no body (a delete's 204)."""
-        await self._session.request(request)
+    async def _call(self, operation: Operation[R], arguments: Mapping[str, Any]) -> R:
+        """Send one call of ``operation`` (``arguments``: the method's ``locals()``) and
+        structure the answer as the operation's record."""
+        data = await self._requester.request(self._request(operation, arguments))
+        assert operation.record is not None
+        return self.structure(data, operation.record)
 
-    def _pager(
-        self, request: Request, cls: type[R], *, key: str, limit: int | None, page_size: int | None
+    async def _send(self, operation: Operation[None], arguments: Mapping[str, Any]) -> None:
+        """Send one call whose answer has no body (a delete's 204)."""
+        await self._requester.request(self._request(operation, arguments))
+
+    def _list(
+        self,
+        operation: Operation[R],
+        arguments: Mapping[str, Any],
+        *,
+        limit: int | None,
+        page_size: int | None,
+        max_page_size: int | None = None,
     ) -> AsyncPager[R]:
+        """A pager over ``operation`` (a list): no request until it is used."""
+        assert operation.record is not None
+        assert operation.list_key is not None
         return AsyncPager(
-            self._session,
-            request,
-            self._structurer(cls),
-            key=key,
+            self._requester,
+            self._request(operation, arguments),
+            self._structurer(operation.record),
+            key=operation.list_key,
             limit=limit,
             page_size=page_size,
+            max_page_size=max_page_size,
         )
+
+
+N = TypeVar("N", bound=Resource)
+
+
+class Scoped(Protocol):
+    """What holds namespaces: a Session (account scope) or a ServiceScope."""
+
+    @property
+    def requester(self) -> Requester: ...
+
+    @property
+    def chat_service_sid(self) -> str | None: ...
+
+
+class namespace(Generic[N]):
+    """A namespace attribute of a Session or ServiceScope: built on first use, then kept.
+
+    ``participants = namespace(Participants)`` on the class. One mechanism for both scopes: a
+    resource that exists only at one scope is declared only on that class.
+    """
+
+    def __init__(self, resource: type[N]) -> None:
+        self._resource = resource
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, holder: None, owner: type) -> namespace[N]: ...
+    @overload
+    def __get__(self, holder: Scoped, owner: type) -> N: ...
+    def __get__(self, holder: Scoped | None, owner: type) -> namespace[N] | N:
+        if holder is None:
+            return self
+        built = self._resource(holder.requester, holder.chat_service_sid)
+        # Cached on the holder (like functools.cached_property): the next read finds it first.
+        holder.__dict__[self._name] = built
+        return built
+
+    @property
+    def resource(self) -> type[N]:
+        """The resource class (for docs and the spec-walk test)."""
+        return self._resource

@@ -2,28 +2,199 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
-from .._sansio import (
-    conversation_create_request,
-    conversation_delete_request,
-    conversation_fetch_request,
-    conversation_list_request,
-    conversation_update_request,
-    conversation_with_participants_request,
+import attrs
+
+from .._pagination import AsyncPager
+from .._sansio import Operation, Pacing, Params, declaration
+from .._sansio.params import form, query, webhook_header
+from .._sansio.rules import (
+    DATETIME,
+    Choice,
+    Duration,
+    Each,
+    Json,
+    ListDate,
+    Rule,
+    Text,
+    sid,
 )
 from .._types import JSON, NOT_GIVEN, NotGiven
+from ..errors import InvalidArgumentError
 from ..models import Conversation, ConversationState
 from ._base import Resource
+from ._participant_spec import NewParticipant
 
-if TYPE_CHECKING:
-    from .._pagination import AsyncPager
+ParticipantSpec = NewParticipant | Mapping[str, Any] | object
+"""A participant to add: a :class:`NewParticipant`, a mapping of its field names
+(``{"identity": "alice"}``), or any attrs record with those fields."""
 
-ParticipantSpec = Mapping[str, Any] | object
-"""A participant to add: a mapping of :meth:`Participants.create` field names
-(``{"identity": "alice"}``), or a record with those fields."""
+MAX_ATTRIBUTES: Final = 16 * 1024
+"""A conversation's attributes: at most 16 KB of JSON (API-FACTS 4.2)."""
+MAX_PARTICIPANTS_PER_REQUEST: Final = 10
+"""``/v1/ConversationWithParticipants`` takes at most 10 participants (Twilio 50426)."""
+_CONVERSATION_SID: Final = re.compile(r"^CH[0-9a-fA-F]{32}$")
+
+
+@attrs.frozen
+class UniqueName(Text):
+    """A unique name, never shaped like a ``CH…`` SID (Twilio 50390: addressing would be
+    ambiguous, since either can name the conversation in a path)."""
+
+    def encode(self, field: str, value: Any) -> str:
+        text = super().encode(field, value)
+        if _CONVERSATION_SID.fullmatch(text):
+            raise InvalidArgumentError(field, "must not look like a conversation SID (CH…)")
+        return text
+
+
+@attrs.frozen(kw_only=True)
+class ConversationFields(Params):
+    """The fields conversation create, update and ConversationWithParticipants share."""
+
+    friendly_name: str | NotGiven = form("FriendlyName", Text(max_length=256))
+    unique_name: str | NotGiven = form("UniqueName", UniqueName())
+    date_created: datetime | NotGiven = form("DateCreated", DATETIME)
+    date_updated: datetime | NotGiven = form("DateUpdated", DATETIME)
+    messaging_service_sid: str | NotGiven = form("MessagingServiceSid", sid("MG"))
+    attributes: JSON | NotGiven = form("Attributes", Json(max_bytes=MAX_ATTRIBUTES))
+    state: ConversationState | str | NotGiven = form("State", Choice(ConversationState))
+    timers_inactive: timedelta | str | NotGiven = form(
+        "Timers.Inactive", Duration(timedelta(minutes=1))
+    )
+    timers_closed: timedelta | str | NotGiven = form(
+        "Timers.Closed", Duration(timedelta(minutes=10))
+    )
+    bindings_email_address: str | NotGiven = form("Bindings.Email.Address")
+    bindings_email_name: str | NotGiven = form("Bindings.Email.Name")
+    webhook_enabled: bool | NotGiven = webhook_header()
+
+
+def _json_key(wire: str) -> str:
+    # "MessagingBinding.Address" -> "messaging_binding.address": the Participant resource's
+    # snake_case keys, which ConversationWithParticipants takes in its JSON objects.
+    return ".".join(re.sub(r"(?<!^)(?=[A-Z])", "_", part).lower() for part in wire.split("."))
+
+
+@attrs.frozen
+class ParticipantJson(Rule):
+    """A participant of ConversationWithParticipants: a :class:`NewParticipant` (or a mapping
+    of its field names, or any attrs record with those fields), checked like
+    ``participants.create`` and sent as one JSON object."""
+
+    def encode(self, field: str, value: Any) -> str:
+        fields = declaration(NewParticipant)
+        names = fields.names
+        if isinstance(value, Mapping):
+            # Sorted by repr: keys of mixed types (1, "x") do not compare with each other.
+            unknown = sorted(map(repr, set(value) - set(names)))
+            if unknown:
+                raise InvalidArgumentError(
+                    field, f"unknown field(s) {', '.join(unknown)}; use {', '.join(names)}"
+                )
+            given = dict(value)
+        elif attrs.has(type(value)):
+            given = {name: getattr(value, name, NOT_GIVEN) for name in names}
+        else:
+            raise InvalidArgumentError(
+                field, f"must be a mapping or a NewParticipant, not {type(value).__name__}"
+            )
+        # Unset in a record is None as often as NOT_GIVEN: neither is sent.
+        given = {k: v for k, v in given.items() if v is not None}
+        encoded = fields.encode(given, prefix=f"{field}.")
+        body: dict[str, Any] = {}
+        for wire, text in encoded.form:
+            *parents, leaf = _json_key(wire).split(".")
+            target = body
+            for parent in parents:
+                target = target.setdefault(parent, {})
+            target[leaf] = text
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+@attrs.frozen(kw_only=True)
+class CreateWithParticipants(ConversationFields):
+    participants: Iterable[ParticipantSpec] = form(
+        "Participant", Each(ParticipantJson(), max_items=MAX_PARTICIPANTS_PER_REQUEST), default=()
+    )
+
+
+@attrs.frozen(kw_only=True)
+class DeleteConversation(Params):
+    webhook_enabled: bool | NotGiven = webhook_header()
+
+
+@attrs.frozen(kw_only=True)
+class ListConversations(Params):
+    start_date: date | datetime | NotGiven = query("StartDate", ListDate())
+    end_date: date | datetime | NotGiven = query("EndDate", ListDate(end=True))
+    state: ConversationState | str | NotGiven = query("State", Choice(ConversationState))
+
+    @classmethod
+    def check(cls, given: Mapping[str, Any]) -> None:
+        start, end = given.get("start_date"), given.get("end_date")
+        if start is not None and end is not None:
+            first = ListDate().encode("start_date", start)
+            last = ListDate(end=True).encode("end_date", end)
+            if first > last:
+                raise InvalidArgumentError("end_date", f"{last} is before start_date {first}")
+
+
+_ONE = "Conversations/{conversation}"
+
+CREATE = Operation(
+    "create",
+    "POST",
+    "Conversations",
+    Conversation,
+    ConversationFields,
+    Pacing.SERVICE,
+    spec=("CreateConversation", "CreateServiceConversation"),
+)
+CREATE_WITH_PARTICIPANTS = Operation(
+    "create_with_participants",
+    "POST",
+    "ConversationWithParticipants",
+    Conversation,
+    CreateWithParticipants,
+    Pacing.SERVICE,
+    spec=("CreateConversationWithParticipants", "CreateServiceConversationWithParticipants"),
+)
+FETCH = Operation(
+    "fetch", "GET", _ONE, Conversation, spec=("FetchConversation", "FetchServiceConversation")
+)
+UPDATE = Operation(
+    "update",
+    "POST",
+    _ONE,
+    Conversation,
+    ConversationFields,
+    Pacing.CONVERSATION,
+    spec=("UpdateConversation", "UpdateServiceConversation"),
+)
+DELETE = Operation[None](
+    "delete",
+    "DELETE",
+    _ONE,
+    None,
+    DeleteConversation,
+    Pacing.SERVICE,
+    spec=("DeleteConversation", "DeleteServiceConversation"),
+)
+LIST = Operation(
+    "list",
+    "GET",
+    "Conversations",
+    Conversation,
+    ListConversations,
+    list_key="conversations",
+    spec=("ListConversation", "ListServiceConversation"),
+)
 
 
 class Conversations(Resource):
@@ -46,6 +217,8 @@ class Conversations(Resource):
     Parameters left out are not sent.
     """
 
+    operations = (CREATE, CREATE_WITH_PARTICIPANTS, FETCH, UPDATE, DELETE, LIST)
+
     async def create(
         self,
         *,
@@ -67,26 +240,11 @@ class Conversations(Resource):
         Raises :class:`~conversations_async.errors.ConflictError` (code 50353) when
         ``unique_name`` is taken. Retried on 429 and never-connected errors only.
         """
-        request = conversation_create_request(
-            service=self._service,
-            webhook_enabled=webhook_enabled,
-            friendly_name=friendly_name,
-            unique_name=unique_name,
-            date_created=date_created,
-            date_updated=date_updated,
-            messaging_service_sid=messaging_service_sid,
-            attributes=attributes,
-            state=state,
-            timers_inactive=timers_inactive,
-            timers_closed=timers_closed,
-            bindings_email_address=bindings_email_address,
-            bindings_email_name=bindings_email_name,
-        )
-        return await self._fetch_record(request, Conversation)
+        return await self._call(CREATE, locals())
 
     async def create_with_participants(
         self,
-        participants: Iterable[ParticipantSpec],
+        participants: Iterable[ParticipantSpec] = (),
         *,
         friendly_name: str | NotGiven = NOT_GIVEN,
         unique_name: str | NotGiven = NOT_GIVEN,
@@ -104,35 +262,19 @@ class Conversations(Resource):
         """Create a conversation with up to 10 participants in one request
         (``POST /v1/ConversationWithParticipants``).
 
-        Each participant is a mapping of :meth:`Participants.create` field names, e.g.
-        ``{"identity": "alice"}`` or ``{"messaging_binding_address": "+15558675310",
-        "messaging_binding_proxy_address": "+15017122661"}``, checked like ``create``'s
-        arguments before anything is sent. Twilio answers 201, or 202 while it adds the
-        participants; either way the new conversation is returned. If one participant cannot be
-        added, Twilio fails the whole request (codes 50424-50427) and releases what it made.
+        Each participant is a :class:`~conversations_async.NewParticipant` (the spec type of
+        ``create_many``) or a mapping of its field names, e.g. ``{"identity": "alice"}`` or
+        ``{"messaging_binding_address": "+15558675310", "messaging_binding_proxy_address":
+        "+15017122661"}``, checked like ``participants.create`` before anything is sent. Twilio
+        answers 201, or 202 while it adds the participants; either way the new conversation is
+        returned. If one participant cannot be added, Twilio fails the whole request (codes
+        50424-50427) and releases what it made.
         """
-        request = conversation_with_participants_request(
-            participants,
-            service=self._service,
-            webhook_enabled=webhook_enabled,
-            friendly_name=friendly_name,
-            unique_name=unique_name,
-            date_created=date_created,
-            date_updated=date_updated,
-            messaging_service_sid=messaging_service_sid,
-            attributes=attributes,
-            state=state,
-            timers_inactive=timers_inactive,
-            timers_closed=timers_closed,
-            bindings_email_address=bindings_email_address,
-            bindings_email_name=bindings_email_name,
-        )
-        return await self._fetch_record(request, Conversation)
+        return await self._call(CREATE_WITH_PARTICIPANTS, locals())
 
     async def fetch(self, conversation: str) -> Conversation:
         """Fetch a conversation by its ``CH…`` SID or its unique name."""
-        request = conversation_fetch_request(conversation, service=self._service)
-        return await self._fetch_record(request, Conversation)
+        return await self._call(FETCH, locals())
 
     async def update(
         self,
@@ -156,23 +298,7 @@ class Conversations(Resource):
         Closing it (``state="closed"``) is final and frees its participants' SMS/WhatsApp
         bindings for use in other conversations. Not resent after a 5xx or timeout.
         """
-        request = conversation_update_request(
-            conversation,
-            service=self._service,
-            webhook_enabled=webhook_enabled,
-            friendly_name=friendly_name,
-            unique_name=unique_name,
-            date_created=date_created,
-            date_updated=date_updated,
-            messaging_service_sid=messaging_service_sid,
-            attributes=attributes,
-            state=state,
-            timers_inactive=timers_inactive,
-            timers_closed=timers_closed,
-            bindings_email_address=bindings_email_address,
-            bindings_email_name=bindings_email_name,
-        )
-        return await self._fetch_record(request, Conversation)
+        return await self._call(UPDATE, locals())
 
     async def delete(
         self, conversation: str, *, webhook_enabled: bool | NotGiven = NOT_GIVEN
@@ -182,11 +308,7 @@ class Conversations(Resource):
         ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled``. Raises
         :class:`~conversations_async.errors.NotFoundError` when it does not exist.
         """
-        await self._send(
-            conversation_delete_request(
-                conversation, service=self._service, webhook_enabled=webhook_enabled
-            )
-        )
+        await self._send(DELETE, locals())
 
     def list(
         self,
@@ -204,9 +326,4 @@ class Conversations(Resource):
         datetime is sent as it is. With a date filter Twilio lists the newest first.
         ``state`` filters on the state. No request is made until you iterate.
         """
-        request = conversation_list_request(
-            service=self._service, start_date=start_date, end_date=end_date, state=state
-        )
-        return self._pager(
-            request, Conversation, key="conversations", limit=limit, page_size=page_size
-        )
+        return self._list(LIST, locals(), limit=limit, page_size=page_size)

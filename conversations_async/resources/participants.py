@@ -5,22 +5,93 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Iterable
 from datetime import datetime
 
-from .._bulk import BulkReport, NewParticipant, ResultCallback, create_many
+import attrs
+
+from .._bulk import BulkReport, ResultCallback
 from .._pagination import AsyncPager
-from .._sansio import (
-    participant_create_request,
-    participant_delete_request,
-    participant_fetch_request,
-    participant_list_request,
-    participant_update_request,
-)
+from .._sansio import Operation, Pacing, Params
+from .._sansio.params import form, webhook_header
+from .._sansio.rules import DATETIME, Integer, Timestamp, sid
 from .._types import JSON, NOT_GIVEN, NotGiven
 from ..models import Participant
 from ._base import Resource
+from ._onboarding import Onboarding
+from ._participant_spec import ADDRESS, ATTRIBUTES, CREATE, IDENTITY, NewParticipant
+
+
+@attrs.frozen(kw_only=True)
+class UpdateParticipant(Params):
+    """The parameters of :meth:`Participants.update` (``None`` clears the nullable ones)."""
+
+    date_created: datetime | NotGiven = form("DateCreated", DATETIME)
+    date_updated: datetime | NotGiven = form("DateUpdated", DATETIME)
+    attributes: JSON | NotGiven = form("Attributes", ATTRIBUTES)
+    role_sid: str | NotGiven = form("RoleSid", sid("RL"))
+    messaging_binding_proxy_address: str | NotGiven | None = form(
+        "MessagingBinding.ProxyAddress", ADDRESS, nullable=True
+    )
+    messaging_binding_projected_address: str | NotGiven | None = form(
+        "MessagingBinding.ProjectedAddress", ADDRESS, nullable=True
+    )
+    identity: str | NotGiven = form("Identity", IDENTITY)
+    last_read_message_index: int | NotGiven | None = form(
+        "LastReadMessageIndex", Integer(minimum=0), nullable=True
+    )
+    last_read_timestamp: datetime | str | NotGiven = form("LastReadTimestamp", Timestamp())
+    webhook_enabled: bool | NotGiven = webhook_header()
+
+
+@attrs.frozen(kw_only=True)
+class DeleteParticipant(Params):
+    webhook_enabled: bool | NotGiven = webhook_header()
+
+
+_PATH = "Conversations/{conversation}/Participants"
+_ONE = _PATH + "/{participant}"
+
+FETCH = Operation(
+    "fetch",
+    "GET",
+    _ONE,
+    Participant,
+    spec=("FetchConversationParticipant", "FetchServiceConversationParticipant"),
+)
+UPDATE = Operation(
+    "update",
+    "POST",
+    _ONE,
+    Participant,
+    UpdateParticipant,
+    Pacing.CONVERSATION,
+    spec=("UpdateConversationParticipant", "UpdateServiceConversationParticipant"),
+)
+DELETE = Operation[None](
+    "delete",
+    "DELETE",
+    _ONE,
+    None,
+    DeleteParticipant,
+    Pacing.CONVERSATION,
+    spec=("DeleteConversationParticipant", "DeleteServiceConversationParticipant"),
+)
+LIST = Operation(
+    "list",
+    "GET",
+    _PATH,
+    Participant,
+    list_key="participants",
+    spec=("ListConversationParticipant", "ListServiceConversationParticipant"),
+)
 
 
 class Participants(Resource):
-    """Participants of conversations: ``/v1/[Services/{IS}/]Conversations/{CH}/Participants``."""
+    """Participants of conversations: ``/v1/[Services/{IS}/]Conversations/{CH}/Participants``.
+
+    A conversation is addressed by its ``CH…`` SID or its unique name; a participant by its
+    ``MB…`` SID or its identity.
+    """
+
+    operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
     async def create(
         self,
@@ -56,20 +127,7 @@ class Participants(Resource):
         disconnect, because the participant may already exist: a bulk job should use
         ``create_many``, which reads back before creating again.
         """
-        request = participant_create_request(
-            conversation,
-            service=self._service,
-            identity=identity,
-            messaging_binding_address=messaging_binding_address,
-            messaging_binding_proxy_address=messaging_binding_proxy_address,
-            messaging_binding_projected_address=messaging_binding_projected_address,
-            attributes=attributes,
-            role_sid=role_sid,
-            date_created=date_created,
-            date_updated=date_updated,
-            webhook_enabled=webhook_enabled,
-        )
-        return await self._fetch_record(request, Participant)
+        return await self._call(CREATE, locals())
 
     async def fetch(self, conversation: str, participant: str) -> Participant:
         """Fetch one participant by its ``MB…`` SID or by its identity.
@@ -77,8 +135,7 @@ class Participants(Resource):
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects (a read is safe to repeat).
         """
-        request = participant_fetch_request(conversation, participant, service=self._service)
-        return await self._fetch_record(request, Participant)
+        return await self._call(FETCH, locals())
 
     async def update(
         self,
@@ -106,22 +163,7 @@ class Participants(Resource):
         Not resent after a 5xx, timeout or disconnect (it may have been applied); retried on
         429 and when the connection was never made.
         """
-        request = participant_update_request(
-            conversation,
-            participant,
-            service=self._service,
-            date_created=date_created,
-            date_updated=date_updated,
-            attributes=attributes,
-            role_sid=role_sid,
-            messaging_binding_proxy_address=messaging_binding_proxy_address,
-            messaging_binding_projected_address=messaging_binding_projected_address,
-            identity=identity,
-            last_read_message_index=last_read_message_index,
-            last_read_timestamp=last_read_timestamp,
-            webhook_enabled=webhook_enabled,
-        )
-        return await self._fetch_record(request, Participant)
+        return await self._call(UPDATE, locals())
 
     async def delete(
         self,
@@ -132,16 +174,13 @@ class Participants(Resource):
     ) -> None:
         """Remove a participant (by ``MB…`` SID or identity) from the conversation.
 
-        ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled``. Raises
+        ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled`` (twilio-python builds that header
+        for deletes and then drops it; this library sends it). Raises
         :class:`~conversations_async.errors.NotFoundError` when it is not there. A delete is
         retried after a 5xx or timeout, so a retried delete that had already been applied
         answers NotFoundError.
         """
-        await self._send(
-            participant_delete_request(
-                conversation, participant, service=self._service, webhook_enabled=webhook_enabled
-            )
-        )
+        await self._send(DELETE, locals())
 
     def list(
         self, conversation: str, *, limit: int | None = None, page_size: int | None = None
@@ -151,13 +190,7 @@ class Participants(Resource):
         No request is made until you iterate (or ``await`` it for the first page).
         ``limit`` stops after that many participants; ``page_size`` is 1 to 100.
         """
-        return self._pager(
-            participant_list_request(conversation, service=self._service),
-            Participant,
-            key="participants",
-            limit=limit,
-            page_size=page_size,
-        )
+        return self._list(LIST, locals(), limit=limit, page_size=page_size)
 
     async def create_many(
         self,
@@ -169,20 +202,16 @@ class Participants(Resource):
     ) -> BulkReport:
         """Add many participants to ``conversation``; none lost, none doubled.
 
-        ``specs`` is any iterable or async iterable of :class:`~conversations_async.NewParticipant`
-        (read lazily: a generator over a huge file is never read ahead of the work). An async
-        generator is closed (``aclose()``) when the call ends, however it ends.
-        ``concurrency`` specs are in progress at a time (default: the Session's
-        ``max_concurrency``); the Session's limiter still paces the requests themselves.
+        ``specs`` is any iterable or async iterable of
+        :class:`~conversations_async.NewParticipant` (read lazily: a
+        generator over a huge file is never read ahead of the work). ``concurrency`` specs are
+        in progress at a time (default: the Session's ``max_concurrency``); the Session's
+        limiter still paces the requests themselves.
 
         Returns a :class:`~conversations_async.BulkReport` with one result per spec, in input
-        order: ``created``, ``existed`` (Twilio 50433/50437, with the participant read back),
-        ``failed`` (not in the conversation, as far as Twilio told us; with the error) or
-        ``unknown`` (a create failed ambiguously and no read-back answered: run the same input
-        again to settle it). One spec's failure never raises, whatever its values raise. A
-        create that failed ambiguously (5xx, timeout, cut connection, or a 404 while the
-        conversation exists) is read back before it is sent again; a read-back answered by any
-        404 means "absent".
+        order: ``created``, ``existed`` (Twilio 50433/50437, with the participant read back) or
+        ``failed`` (with the error). One spec's failure never raises. A create that failed
+        ambiguously (5xx, timeout, cut connection) is read back before it is sent again.
 
         ``on_result`` (a function or coroutine function) is called with each result as soon as
         it is known, in completion order: use it to stream results to a file or a progress bar.
@@ -198,6 +227,5 @@ class Participants(Resource):
         ``conversation`` or ``concurrency``; re-raises an exception of the input iterator or of
         ``on_result``, and :class:`~conversations_async.errors.SessionClosedError`.
         """
-        return await create_many(
-            self, conversation, specs, concurrency=concurrency, on_result=on_result
-        )
+        onboarding = Onboarding(self, conversation, CREATE)
+        return await onboarding.run(specs, concurrency=concurrency, on_result=on_result)

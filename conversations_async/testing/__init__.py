@@ -13,15 +13,16 @@ With pytest, the ``emulator`` and ``emulator_session`` fixtures are available on
 conversations_async is installed (see :mod:`conversations_async.testing.pytest_plugin`).
 """
 
-from ._server import (
+from ._app import (
     DEFAULT_ACCOUNT_SID,
     DEFAULT_AUTH_TOKEN,
     Counters,
     Emulator,
-    Faults,
     RecordedRequest,
 )
-from ._store import Limits, TwilioError
+from ._faults import Faults
+from ._routes import Route, per_conversation, per_service
+from ._state import Form, Limits, Store, TwilioError
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -29,7 +30,12 @@ __all__ = [
     "Counters",
     "Emulator",
     "Faults",
+    "Form",
     "Limits",
     "RecordedRequest",
+    "Route",
+    "Store",
     "TwilioError",
+    "per_conversation",
+    "per_service",
 ]

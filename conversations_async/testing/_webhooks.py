@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Final
 
 import aiohttp
 import attrs
 
 from ..webhooks import SIGNATURE_HEADER, compute_signature
-from ._store import JSONDict
+from ._state import JSONDict
 
 logger = logging.getLogger("conversations_async.testing")
 
@@ -80,6 +81,17 @@ def conversation_params(event_type: str, record: JSONDict) -> dict[str, str]:
         if record.get(field) is not None:
             params[key] = record[field]
     return params
+
+
+EVENT_PARAMS: Final[Mapping[str, Callable[[str, JSONDict], dict[str, str]]]] = {
+    "onConversationAdded": conversation_params,
+    "onConversationUpdated": conversation_params,
+    "onConversationRemoved": conversation_params,
+    "onParticipantAdded": participant_params,
+    "onParticipantUpdated": participant_params,
+    "onParticipantRemoved": participant_params,
+}
+"""How each post-action event's parameters are made from the record of the change."""
 
 
 class WebhookSender:

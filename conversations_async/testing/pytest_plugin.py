@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from .. import Session
-from ._server import Emulator
+from ._app import Emulator
 
 try:
     import pytest_asyncio

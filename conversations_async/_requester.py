@@ -1,0 +1,42 @@
+"""The :class:`Requester` protocol: what resources and pagers need in order to send.
+
+The Session implements it. Everything below the Session depends on this protocol, never on the
+Session itself, so no module imports a layer above it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from yarl import URL
+
+from ._retry import RetryPolicy
+from ._sansio import Request
+from ._types import JSON
+
+
+class Requester(Protocol):
+    """Sends requests with limiting and retries (the Session)."""
+
+    @property
+    def base_url(self) -> URL:
+        """The service root every path is resolved against."""
+        ...
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How requests are retried (a bulk job reads it to pace its own rounds)."""
+        ...
+
+    @property
+    def max_concurrency(self) -> int:
+        """How many requests may be in flight at most (a bulk job's default worker count)."""
+        ...
+
+    async def request(self, request: Request) -> JSON:
+        """Send ``request``; the decoded JSON of a 2xx answer, or a typed error."""
+        ...
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` (the Session's sleep, which tests may replace)."""
+        ...

@@ -1,0 +1,63 @@
+"""One HTTP request, fully decided and not yet sent, and how its URL is built."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import quote
+
+import attrs
+from yarl import URL
+
+FormItems = tuple[tuple[str, str], ...]
+"""Form (or query) items in order; a repeated key is an array."""
+
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "DELETE"})
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One HTTP request to the API, fully decided, not yet sent.
+
+    Built by the resources (one per call) and sent by :meth:`Session.request
+    <conversations_async.Session.request>`, which adds credentials, limits and retries it.
+    """
+
+    method: str
+    path: tuple[str, ...] = ()
+    """Unencoded path segments below the service root, e.g. ``("v1", "Conversations", sid)``."""
+    url: URL | None = None
+    """An absolute URL to use as given (a ``next_page_url``); wins over ``path``."""
+    query: FormItems = ()
+    form: FormItems = ()
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    write_key: str | None = None
+    """The per-second write budget this request spends, or None for reads."""
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice is harmless (GET and DELETE, per Twilio's semantics)."""
+        return self.method in _IDEMPOTENT
+
+    def resolve(self, root: URL) -> URL:
+        """The absolute URL, with every path segment percent-encoded as exactly one segment."""
+        if self.url is not None:
+            return self.url
+        url = _join(root, self.path)
+        return url.with_query(self.query) if self.query else url
+
+
+@functools.lru_cache(maxsize=1024)
+def _join(root: URL, path: tuple[str, ...]) -> URL:
+    # Cached: a bulk job sends thousands of requests to the same few paths, and building the
+    # URL (quoting each segment, then yarl) cost about 3% of a create's client CPU.
+    encoded = root.raw_path.rstrip("/") + "".join("/" + encode_segment(s) for s in path)
+    return root.with_path(encoded, encoded=True)
+
+
+def encode_segment(segment: str) -> str:
+    """Percent-encode a SID, identity or unique name so it can never leave its path segment."""
+    encoded = quote(segment, safe="")
+    # "." and ".." would be collapsed by URL normalisation; encode their dots too.
+    return encoded.replace(".", "%2E") if set(segment) == {"."} else encoded

@@ -1,0 +1,19 @@
+"""Records returned by the API: frozen attrs classes whose fields are Twilio's JSON keys.
+
+Records hold data only; how JSON becomes a record lives in the one cattrs converter
+(``conversations_async._convert``), so unknown fields Twilio adds later are simply ignored.
+One module per resource family.
+"""
+
+from ._record import OpenEnum
+from .conversations import Conversation, ConversationState, ConversationTimers
+from .participants import MessagingBinding, Participant
+
+__all__ = [
+    "Conversation",
+    "ConversationState",
+    "ConversationTimers",
+    "MessagingBinding",
+    "OpenEnum",
+    "Participant",
+]

@@ -1,0 +1,134 @@
+"""The route table: one row per operation of the API; the emulator's generic handler does the rest.
+
+A row names the state function that does the work; the handler reads the request's fields,
+spends the row's write budget (``pace``), calls the function with the scope, the fields and the
+path's parameters, then answers: a page for a list row (``page=`` its key), the record for a
+read, and for a write the record (no body for 204) after the after-commit faults and the
+row's webhook (``event``). Each row is served under every prefix of its ``scopes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from ..errors import InvalidArgumentError
+from ._state import Form, JSONDict, Store, conversations, participants
+from ._state import conversation_with_participants as with_participants
+from ._webhooks import EVENT_PARAMS
+
+ACCOUNT: Final = "/v1"
+SERVICE: Final = "/v1/Services/{service}"
+BOTH_SCOPES: Final = (ACCOUNT, SERVICE)
+
+Pace = Callable[[Store, str | None, Mapping[str, str]], str | None]
+"""The write budget a request spends (a key of ``Faults.writes_per_second``), from the store,
+the scope and the path's parameters; None spends nothing. It runs before the state function."""
+EventParams = Callable[[str, JSONDict], dict[str, str]]
+"""A webhook's form parameters from its event type and the record the write answered."""
+
+
+def per_conversation(store: Store, service: str | None, params: Mapping[str, str]) -> str | None:
+    """Twilio's limit per conversation. Nothing is spent for a conversation that is not
+    there: the state function answers its 404."""
+    entry = conversations.lookup(store, service, params["conversation"])
+    return None if entry is None else f"conversation:{entry.record['sid']}"
+
+
+def per_service(store: Store, service: str | None, params: Mapping[str, str]) -> str | None:
+    """Twilio's limit per service (conversation create and delete), spent only when the
+    conversation of a delete is there."""
+    conversation = params.get("conversation")
+    if conversation is not None and conversations.lookup(store, service, conversation) is None:
+        return None
+    return f"service:{service or 'default'}"
+
+
+@attrs.frozen
+class Route:
+    """One operation: ``Route("POST", "Conversations/{conversation}/Participants",
+    participants.create, status=201, pace=per_conversation, event="onParticipantAdded")``.
+
+    ``path`` is relative to each scope's prefix (``/v1``, ``/v1/Services/{service}``); its
+    ``{name}`` parameters are passed to ``call`` as keyword arguments. ``call`` is
+    ``call(store, service, form, **params)`` (see :mod:`conversations_async.testing._state`).
+    ``status`` may be a function of the form. ``event`` is the post-action webhook Twilio sends
+    when the request asked for it; its parameters come from ``event_params`` (by default the
+    emulator's own builder for that event type).
+    """
+
+    method: str
+    path: str
+    call: Callable[..., Any]
+    status: int | Callable[[Form], int] = attrs.field(default=200, kw_only=True)
+    pace: Pace | None = attrs.field(default=None, kw_only=True)
+    event: str | None = attrs.field(default=None, kw_only=True)
+    event_params: EventParams | None = attrs.field(default=None, kw_only=True)
+    page: str | None = attrs.field(default=None, kw_only=True)
+    """For a list row: the key the page's items are under (``meta.key``)."""
+    scopes: tuple[str, ...] = attrs.field(default=BOTH_SCOPES, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.event is not None and self.event_params is None and self.event not in EVENT_PARAMS:
+            raise InvalidArgumentError(
+                "event_params", f"needed for {self.event!r}, an event the emulator does not know"
+            )
+
+    @property
+    def writes(self) -> bool:
+        return self.method != "GET"
+
+    def status_for(self, form: Form) -> int:
+        return self.status(form) if callable(self.status) else self.status
+
+    def webhook(self, record: JSONDict) -> dict[str, str] | None:
+        """The row's webhook parameters for the record the write answered (None: no webhook)."""
+        if self.event is None:
+            return None
+        make = self.event_params or EVENT_PARAMS[self.event]
+        return make(self.event, record)
+
+
+CONVERSATION: Final = "Conversations/{conversation}"
+PARTICIPANT: Final = "Conversations/{conversation}/Participants/{participant}"
+
+# fmt: off
+ROUTES: Final = (
+    # -- conversations
+    Route(
+        "POST", "Conversations", conversations.create,
+        status=201, pace=per_service, event="onConversationAdded",
+    ),
+    Route("GET", "Conversations", conversations.list_, page="conversations"),
+    Route("GET", CONVERSATION, conversations.fetch),
+    Route(
+        "POST", CONVERSATION, conversations.update,
+        pace=per_conversation, event="onConversationUpdated",
+    ),
+    Route(
+        "DELETE", CONVERSATION, conversations.delete,
+        status=204, pace=per_service, event="onConversationRemoved",
+    ),
+    Route(
+        "POST", "ConversationWithParticipants", with_participants.create,
+        status=with_participants.status, pace=per_service,
+    ),
+    # -- participants
+    Route(
+        "POST", f"{CONVERSATION}/Participants", participants.create,
+        status=201, pace=per_conversation, event="onParticipantAdded",
+    ),
+    Route("GET", f"{CONVERSATION}/Participants", participants.list_, page="participants"),
+    Route("GET", PARTICIPANT, participants.fetch),
+    Route(
+        "POST", PARTICIPANT, participants.update,
+        pace=per_conversation, event="onParticipantUpdated",
+    ),
+    Route(
+        "DELETE", PARTICIPANT, participants.delete,
+        status=204, pace=per_conversation, event="onParticipantRemoved",
+    ),
+)
+# fmt: on
