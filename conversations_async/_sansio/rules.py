@@ -278,6 +278,9 @@ class JsonObject(Rule):
             raise InvalidArgumentError(field, f"must be a mapping, not {type(value).__name__}")
         return encode_json(field, dict(value), max_bytes=None)
 
+    def describe(self) -> str:
+        return "a mapping, sent as a JSON object"
+
 
 @attrs.frozen
 class Choice(Rule):

@@ -209,6 +209,8 @@ def update(
     store: Store, service: str | None, form: Mapping[str, str], *, conversation: str, message: str
 ) -> JSONDict:
     entry, record = find(store, service, conversation, message)
+    if not form:
+        return record  # nothing to change: answered as it is
     attributes = _check_fields(form)
     updated = form_date(form, "DateUpdated", store.now())
     # Every check passed: apply.
