@@ -187,7 +187,8 @@ class Messages(Resource):
         subject: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
     ) -> Message:
-        """Post a message to ``conversation``; returns the new :class:`~conversations_async.models.Message`.
+        """Post a message to ``conversation``; returns the new
+        :class:`~conversations_async.models.Message`.
 
         A message needs a ``body`` (at most 32 KB; SMS and WhatsApp deliver at most 1,600
         characters), a ``media_sid`` (``ME…``, uploaded to the Media Content Service) or a
