@@ -3,7 +3,8 @@
 All conversion rules live here, not on the records, and they apply to every record by the
 shape of its fields, through one hook factory (no per-record registration):
 
-- ``attributes``: Twilio's JSON-in-a-string, parsed (text that is not JSON is kept as it came);
+- ``attributes`` and ``*_attributes``: Twilio's JSON-in-a-string, parsed (text that is not
+  JSON is kept as it came);
 - ``*_sid`` fields: interned, since the same parent SIDs repeat in every record;
 - ``_url`` (the record's own ``url``): kept as Twilio's text;
 - a field typed as an :class:`~conversations_async.models.OpenEnum`: unknown values accepted;
@@ -158,7 +159,7 @@ def _overrides(cls: type) -> dict[str, Any]:
     rules: dict[str, Any] = {}
     for attribute in attrs.fields(cls):
         name = attribute.name
-        if name == "attributes":
+        if name == "attributes" or name.endswith("_attributes"):  # conversation_attributes
             rules[name] = override(struct_hook=parse_attributes)
         elif name == "_url":
             rules[name] = override(rename="url")

@@ -81,6 +81,10 @@ def first_page_size(
     return min(limit, page_size if page_size is not None else maximum)
 
 
+_UNPARSABLE: Final = (ValueError, IndexError)
+"""What yarl raises for text that is not a URL (1.25 raises IndexError for ``//[]@``)."""
+
+
 def _link(meta: Mapping[str, JSON], name: str) -> URL | None:
     """An informational link (``url``, ``first_page_url``, …): ``None`` when absent or unreadable,
     as nothing is ever sent to it."""
@@ -89,7 +93,7 @@ def _link(meta: Mapping[str, JSON], name: str) -> URL | None:
         return None
     try:
         return URL(value)
-    except ValueError:
+    except _UNPARSABLE:
         return None
 
 
@@ -106,7 +110,7 @@ def _next_link(meta: Mapping[str, JSON]) -> URL | None:
         )
     try:
         return URL(value)
-    except ValueError as exc:
+    except _UNPARSABLE as exc:
         raise ResponseValidationError(
             "meta.next_page_url is not a URL", body=short_text(value), errors=[short_text(str(exc))]
         ) from exc

@@ -23,7 +23,10 @@ from ..errors import InvalidArgumentError
 
 SID_PATTERNS: Final = {
     prefix: re.compile(rf"^{prefix}[0-9a-fA-F]{{32}}$")
-    for prefix in ("AC", "CH", "CR", "IS", "IM", "MB", "ME", "MG", "RL", "SK", "US", "WH", "BS")
+    for prefix in (
+        *("AC", "CH", "CR", "IS", "IM", "MB", "ME", "MG", "RL", "SK", "US", "WH", "BS"),
+        *("DY", "HX"),  # a delivery receipt, a Rich Content template
+    )
 }
 """Twilio SID patterns by prefix (``IS`` a Conversation Service, ``RL`` a role, ...)."""
 
@@ -274,6 +277,9 @@ class JsonObject(Rule):
         if not isinstance(value, Mapping):
             raise InvalidArgumentError(field, f"must be a mapping, not {type(value).__name__}")
         return encode_json(field, dict(value), max_bytes=None)
+
+    def describe(self) -> str:
+        return "a mapping, sent as a JSON object"
 
 
 @attrs.frozen

@@ -7,13 +7,29 @@ One module per resource family.
 
 from ._record import OpenEnum
 from .conversations import Conversation, ConversationState, ConversationTimers
+from .messages import (
+    DeliveryReceipt,
+    DeliveryStatus,
+    Message,
+    MessageDelivery,
+    MessageMedia,
+    MessageOrder,
+    ParticipantConversation,
+)
 from .participants import MessagingBinding, Participant
 
 __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationTimers",
+    "DeliveryReceipt",
+    "DeliveryStatus",
+    "Message",
+    "MessageDelivery",
+    "MessageMedia",
+    "MessageOrder",
     "MessagingBinding",
     "OpenEnum",
     "Participant",
+    "ParticipantConversation",
 ]

@@ -9,6 +9,9 @@ from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
 from .conversations import Conversations
+from .delivery_receipts import DeliveryReceipts
+from .messages import Messages
+from .participant_conversations import ParticipantConversations
 from .participants import Participants
 
 
@@ -19,6 +22,12 @@ class Namespaces:
     """Conversations (``/Conversations``)."""
     participants = namespace(Participants)
     """Participants of a conversation (``/Conversations/{CH}/Participants``)."""
+    messages = namespace(Messages)
+    """Messages of a conversation (``/Conversations/{CH}/Messages``)."""
+    delivery_receipts = namespace(DeliveryReceipts)
+    """Delivery receipts of a message (``/Conversations/{CH}/Messages/{IM}/Receipts``)."""
+    participant_conversations = namespace(ParticipantConversations)
+    """The conversations of one participant (``/ParticipantConversations``)."""
 
 
 class ServiceScope(Namespaces):
@@ -46,8 +55,11 @@ class ServiceScope(Namespaces):
 
 __all__ = [
     "Conversations",
+    "DeliveryReceipts",
+    "Messages",
     "Namespaces",
     "NewParticipant",
+    "ParticipantConversations",
     "Participants",
     "Requester",
     "Resource",

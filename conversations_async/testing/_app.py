@@ -20,7 +20,7 @@ from aiohttp import web
 from ._faults import Faults, FaultState, ScriptedFault
 from ._paging import page
 from ._routes import ROUTES, Route
-from ._state import Form, JSONDict, Limits, Store, TwilioError
+from ._state import Form, JSONDict, Limits, Store, TwilioError, delivery_receipts
 from ._state._common import SERVICE_SID
 from ._webhooks import WebhookSender
 
@@ -239,6 +239,26 @@ class Emulator:
     def missing_participant_code(self, code: int | None) -> None:
         self.store.missing_participant_code = code
 
+    def update_delivery(
+        self,
+        conversation: str,
+        message: str,
+        receipt: str,
+        status: str,
+        *,
+        service: str | None = None,
+        error_code: int = 0,
+    ) -> JSONDict:
+        """Play the channel reporting a delivery: move a receipt to ``status`` (``delivered``,
+        ``read``, ``failed``, ...), update the message's ``delivery`` summary and send
+        ``onDeliveryUpdated``. Call it from the running loop; raises the emulator's
+        :class:`~conversations_async.testing.TwilioError` (404) for a missing receipt."""
+        changed = delivery_receipts.set_status(
+            self.store, service, conversation, message, receipt, status, error_code=error_code
+        )
+        self.webhooks.send(delivery_receipts.webhook_params("onDeliveryUpdated", changed))
+        return changed
+
     @property
     def participants_created(self) -> int:
         """Participants created since the emulator started."""
@@ -370,7 +390,10 @@ class Emulator:
                 self._fault_state.spend_write(self.faults, key, now)
         result = route.call(store, service, form, **params)
         if route.page is not None:
-            return web.json_response(page(request, result, route.page))
+            answer = page(
+                request, result, route.page, max_page_size=route.max_page_size, cursor=route.cursor
+            )
+            return web.json_response(answer)
         status = route.status_for(form)
         if not route.writes:
             return web.json_response(result, status=status)

@@ -10,11 +10,19 @@ from aiohttp import web
 from ._state import JSONDict, TwilioError
 
 
-def page(request: web.Request, items: list[JSONDict], key: str) -> JSONDict:
+def page(
+    request: web.Request,
+    items: list[JSONDict],
+    key: str,
+    *,
+    max_page_size: int = 100,
+    cursor: str = "sid",
+) -> JSONDict:
     """One page of ``items`` with Twilio's ``meta``: opaque cursor tokens, absolute URLs.
 
-    The token names the last SID of the previous page, so items added while a client pages
-    never shift what it has still to read.
+    The token names the last SID (the item's ``cursor`` key) of the previous page, so items
+    added while a client pages never shift what it has still to read. ``max_page_size`` is
+    the list's largest ``PageSize`` (100, or 50 for a few lists).
     """
     query = request.query
     try:
@@ -22,13 +30,15 @@ def page(request: web.Request, items: list[JSONDict], key: str) -> JSONDict:
         page_number = int(query.get("Page", "0"))
     except ValueError:
         raise TwilioError(400, 20001, "Invalid parameter PageSize or Page") from None
-    if not 1 <= page_size <= 100:
-        raise TwilioError(400, 20007, "Page size too large: PageSize must be between 1 and 100")
+    if not 1 <= page_size <= max_page_size:
+        raise TwilioError(
+            400, 20007, f"Page size too large: PageSize must be between 1 and {max_page_size}"
+        )
     start = 0
     token = query.get("PageToken")
     if token is not None:
         after = decode_token(token)
-        sids = [item["sid"] for item in items]
+        sids = [item[cursor] for item in items]
         if after not in sids:
             raise TwilioError(400, 21481, "Invalid PageToken")
         start = sids.index(after) + 1
@@ -43,11 +53,13 @@ def page(request: web.Request, items: list[JSONDict], key: str) -> JSONDict:
         return str(request.url.with_query(params))
 
     has_next = start + page_size < len(items)
-    next_url = link(page_number + 1, encode_token(chunk[-1]["sid"])) if has_next and chunk else None
+    next_url = (
+        link(page_number + 1, encode_token(chunk[-1][cursor])) if has_next and chunk else None
+    )
     previous_url = None
     if start > 0:
         previous_start = max(0, start - page_size)
-        previous_token = encode_token(items[previous_start - 1]["sid"]) if previous_start else None
+        previous_token = encode_token(items[previous_start - 1][cursor]) if previous_start else None
         previous_url = link(max(0, page_number - 1), previous_token)
     return {
         key: chunk,

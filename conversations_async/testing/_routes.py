@@ -15,7 +15,16 @@ from typing import Any, Final
 import attrs
 
 from ..errors import InvalidArgumentError
-from ._state import Form, JSONDict, Store, conversations, participants
+from ._state import (
+    Form,
+    JSONDict,
+    Store,
+    conversations,
+    delivery_receipts,
+    messages,
+    participant_conversations,
+    participants,
+)
 from ._state import conversation_with_participants as with_participants
 from ._webhooks import EVENT_PARAMS
 
@@ -68,6 +77,10 @@ class Route:
     event_params: EventParams | None = attrs.field(default=None, kw_only=True)
     page: str | None = attrs.field(default=None, kw_only=True)
     """For a list row: the key the page's items are under (``meta.key``)."""
+    max_page_size: int = attrs.field(default=100, kw_only=True)
+    """For a list row: the largest ``PageSize`` it takes."""
+    cursor: str = attrs.field(default="sid", kw_only=True)
+    """For a list row: the item key its page tokens name (unique within the list)."""
     scopes: tuple[str, ...] = attrs.field(default=BOTH_SCOPES, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
@@ -93,6 +106,7 @@ class Route:
 
 CONVERSATION: Final = "Conversations/{conversation}"
 PARTICIPANT: Final = "Conversations/{conversation}/Participants/{participant}"
+MESSAGE: Final = "Conversations/{conversation}/Messages/{message}"
 
 # fmt: off
 ROUTES: Final = (
@@ -129,6 +143,32 @@ ROUTES: Final = (
     Route(
         "DELETE", PARTICIPANT, participants.delete,
         status=204, pace=per_conversation, event="onParticipantRemoved",
+    ),
+    # -- messages, their delivery receipts, a participant's conversations
+    Route(
+        "POST", f"{CONVERSATION}/Messages", messages.create,
+        status=201, pace=per_conversation,
+        event="onMessageAdded", event_params=messages.webhook_params,
+    ),
+    Route("GET", f"{CONVERSATION}/Messages", messages.list_, page="messages"),
+    Route("GET", MESSAGE, messages.fetch),
+    Route(
+        "POST", MESSAGE, messages.update,
+        pace=per_conversation, event="onMessageUpdated", event_params=messages.webhook_params,
+    ),
+    Route(
+        "DELETE", MESSAGE, messages.delete,
+        status=204, pace=per_conversation,
+        event="onMessageRemoved", event_params=messages.webhook_params,
+    ),
+    Route(
+        "GET", f"{MESSAGE}/Receipts", delivery_receipts.list_,
+        page="delivery_receipts", max_page_size=50,
+    ),
+    Route("GET", f"{MESSAGE}/Receipts/{{receipt}}", delivery_receipts.fetch),
+    Route(
+        "GET", "ParticipantConversations", participant_conversations.list_,
+        page="conversations", max_page_size=50, cursor="participant_sid",
     ),
 )
 # fmt: on

@@ -18,6 +18,13 @@ The auth token is never put in a ``repr``, an exception message or a log record.
 from typing import Final, TypeAlias
 
 from . import _signature, events, router
+from ._message_events import (
+    DeliveryUpdated,
+    MessageRemove,
+    MessageRemoved,
+    MessageUpdate,
+    MessageUpdated,
+)
 from ._signature import AuthTokens as AuthTokens  # type aliases named in the signatures
 from ._signature import Params as Params
 from ._signature import body_sha256, compute_signature, validate_signature
@@ -73,11 +80,16 @@ __all__ = [
     "ConversationStateUpdated",
     "ConversationUpdate",
     "ConversationUpdated",
+    "DeliveryUpdated",
     "HandlerResult",
     "Media",
     "MessageAdd",
     "MessageAdded",
     "MessageEvent",
+    "MessageRemove",
+    "MessageRemoved",
+    "MessageUpdate",
+    "MessageUpdated",
     "ParticipantAdd",
     "ParticipantAdded",
     "ParticipantEvent",

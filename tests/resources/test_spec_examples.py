@@ -1,5 +1,6 @@
-"""Every example response of Twilio's spec for Conversation and Participant (both scopes, every
-operation) structures into our records without losing a key or a value."""
+"""Every example response of Twilio's spec for Conversation, Participant, Message, DeliveryReceipt
+and ParticipantConversation (both scopes, every operation) structures into our records without
+losing a key or a value."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from typing import Any
 import attrs
 import pytest
 
-from conversations_async import Conversation, Participant
+from conversations_async import (
+    Conversation,
+    DeliveryReceipt,
+    Message,
+    Participant,
+    ParticipantConversation,
+)
 from conversations_async._convert import parse_datetime, structure
 from conversations_async._pagination import parse_page
 
@@ -21,9 +28,17 @@ OPERATIONS = [
     ("/v1/ConversationWithParticipants", Conversation),
     ("/v1/Conversations/{ConversationSid}/Participants", Participant),
     ("/v1/Conversations/{ConversationSid}/Participants/{Sid}", Participant),
+    ("/v1/Conversations/{ConversationSid}/Messages", Message),
+    ("/v1/Conversations/{ConversationSid}/Messages/{Sid}", Message),
+    ("/v1/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts", DeliveryReceipt),
+    ("/v1/Conversations/{ConversationSid}/Messages/{MessageSid}/Receipts/{Sid}", DeliveryReceipt),
+    ("/v1/ParticipantConversations", ParticipantConversation),
 ]
 SCOPES = ["", "/v1/Services/{ChatServiceSid}"]
-DATES = {"date_created", "date_updated", "date_inactive", "date_closed"}
+DATES = {
+    *("date_created", "date_updated", "date_inactive", "date_closed"),
+    *("conversation_date_created", "conversation_date_updated"),
+}
 
 
 def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
@@ -46,17 +61,23 @@ def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
 def assert_same(key: str, expected: Any, got: Any) -> None:
     if key in DATES and expected is not None:
         assert isinstance(got, datetime) and got == parse_datetime(expected), key
-    elif key == "attributes" and isinstance(expected, str):
+    elif key.endswith("attributes") and isinstance(expected, str):
         assert got == json.loads(expected), key
     elif key in {"url"} and expected is not None:
         assert str(got) == expected, key
     elif key == "links" and expected is not None:
         assert {k: str(v) for k, v in got.items()} == expected, key
-    elif key in {"messaging_binding", "timers"} and isinstance(expected, dict):
+    elif isinstance(expected, dict) and attrs.has(type(got)):
+        # An open record (messaging_binding, timers, delivery, a media item): every key is a
+        # field or kept in ``extra``.
         for inner, value in expected.items():
             names = {a.name for a in attrs.fields(type(got))}
             kept = getattr(got, inner) if inner in names else got.extra[inner]
             assert_same(inner, value, kept)
+    elif isinstance(expected, list) and isinstance(got, tuple):  # a message's media
+        assert len(got) == len(expected), key
+        for value, kept in zip(expected, got, strict=True):
+            assert_same(key, value, kept)
     else:
         assert got == expected, key
 
@@ -89,8 +110,11 @@ def test_every_example_structures_without_loss(spec: dict[str, Any]) -> None:
                 raise AssertionError(f"{where}: {error}") from None
             records += 1
     # 2 scopes x (conversation create/list/update/fetch + with-participants, participant
-    # create/list/update/fetch): make sure the walk really found them.
-    assert len(found) >= 40 and records >= len(found)
+    # create/list/update/fetch, message create x5/list x4/update/fetch, receipt fetch/list,
+    # participant conversation list x3): make sure the walk really found them.
+    assert len(found) >= 40 + 2 * 17 and records >= len(found)
+    kinds = {cls for _, cls, _ in found}
+    assert kinds == {cls for _, cls in OPERATIONS}
 
 
 @pytest.mark.parametrize("scope", SCOPES)
