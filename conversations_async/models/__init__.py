@@ -8,12 +8,30 @@ One module per resource family.
 from ._record import OpenEnum
 from .conversations import Conversation, ConversationState, ConversationTimers
 from .participants import MessagingBinding, Participant
+from .webhooks import (
+    ConversationWebhook,
+    ConversationWebhookConfiguration,
+    ConversationWebhookMethod,
+    ServiceWebhookConfiguration,
+    WebhookConfiguration,
+    WebhookConfigurationTarget,
+    WebhookMethod,
+    WebhookTarget,
+)
 
 __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationTimers",
+    "ConversationWebhook",
+    "ConversationWebhookConfiguration",
+    "ConversationWebhookMethod",
     "MessagingBinding",
     "OpenEnum",
     "Participant",
+    "ServiceWebhookConfiguration",
+    "WebhookConfiguration",
+    "WebhookConfigurationTarget",
+    "WebhookMethod",
+    "WebhookTarget",
 ]

@@ -8,8 +8,10 @@ from .._requester import Requester
 from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
+from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
 from .participants import Participants
+from .webhook_configuration import AccountWebhookConfig, ServiceWebhookConfig
 
 
 class Namespaces:
@@ -19,11 +21,16 @@ class Namespaces:
     """Conversations (``/Conversations``)."""
     participants = namespace(Participants)
     """Participants of a conversation (``/Conversations/{CH}/Participants``)."""
+    conversation_webhooks = namespace(ConversationWebhooks)
+    """Webhooks of a conversation (``/Conversations/{CH}/Webhooks``)."""
 
 
 class ServiceScope(Namespaces):
     """A Session's namespaces under one Conversation Service (``/v1/Services/IS…``):
     ``session.service("IS…")``."""
+
+    webhook_configuration = namespace(ServiceWebhookConfig)
+    """The service's webhooks (``/Services/{IS}/Configuration/Webhooks``)."""
 
     def __init__(self, session: Requester, chat_service_sid: str) -> None:
         scope_path(chat_service_sid)  # checks the SID
@@ -45,6 +52,8 @@ class ServiceScope(Namespaces):
 
 
 __all__ = [
+    "AccountWebhookConfig",
+    "ConversationWebhooks",
     "Conversations",
     "Namespaces",
     "NewParticipant",
@@ -52,5 +61,6 @@ __all__ = [
     "Requester",
     "Resource",
     "ServiceScope",
+    "ServiceWebhookConfig",
     "namespace",
 ]
