@@ -20,7 +20,7 @@ from aiohttp import web
 from ._faults import Faults, FaultState, ScriptedFault
 from ._paging import page
 from ._routes import ROUTES, Route
-from ._state import Form, JSONDict, Limits, Store, TwilioError
+from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations
 from ._state._common import SERVICE_SID
 from ._webhooks import WebhookSender
 
@@ -368,6 +368,10 @@ class Emulator:
             if key is not None:
                 now = asyncio.get_running_loop().time()
                 self._fault_state.spend_write(self.faults, key, now)
+        # Kept before the call: a deleted conversation's webhooks still get its removal.
+        entry = None
+        if "conversation" in params and route.event is not None:
+            entry = conversations.lookup(store, service, params["conversation"])
         result = route.call(store, service, form, **params)
         if route.page is not None:
             return web.json_response(page(request, result, route.page))
@@ -378,7 +382,7 @@ class Emulator:
         # X-Twilio-Webhook-Enabled: true, whatever happens to the answer afterwards.
         event = route.webhook(result) if request.headers.get(WEBHOOK_HEADER) == "true" else None
         if event is not None:
-            self.webhooks.send(event)
+            self.webhooks.dispatch(store, event, service=service, entry=entry)
         return self._committed(request, None if status == 204 else result, status)
 
     def _committed(self, request: web.Request, body: JSONDict | None, status: int) -> web.Response:

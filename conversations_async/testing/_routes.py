@@ -15,7 +15,7 @@ from typing import Any, Final
 import attrs
 
 from ..errors import InvalidArgumentError
-from ._state import Form, JSONDict, Store, conversations, participants
+from ._state import Form, JSONDict, Store, conversations, participants, webhooks
 from ._state import conversation_with_participants as with_participants
 from ._webhooks import EVENT_PARAMS
 
@@ -93,6 +93,7 @@ class Route:
 
 CONVERSATION: Final = "Conversations/{conversation}"
 PARTICIPANT: Final = "Conversations/{conversation}/Participants/{participant}"
+WEBHOOKS: Final = "Conversations/{conversation}/Webhooks"
 
 # fmt: off
 ROUTES: Final = (
@@ -130,5 +131,17 @@ ROUTES: Final = (
         "DELETE", PARTICIPANT, participants.delete,
         status=204, pace=per_conversation, event="onParticipantRemoved",
     ),
+    # -- conversation-scoped webhooks, and the account's and services' webhook configuration
+    Route("POST", WEBHOOKS, webhooks.create, status=201, pace=per_conversation),
+    Route("GET", WEBHOOKS, webhooks.list_, page="webhooks"),
+    Route("GET", f"{WEBHOOKS}/{{webhook}}", webhooks.fetch),
+    Route("POST", f"{WEBHOOKS}/{{webhook}}", webhooks.update, pace=per_conversation),
+    Route(
+        "DELETE", f"{WEBHOOKS}/{{webhook}}", webhooks.delete, status=204, pace=per_conversation
+    ),
+    Route("GET", "Configuration/Webhooks", webhooks.fetch_account, scopes=(ACCOUNT,)),
+    Route("POST", "Configuration/Webhooks", webhooks.update_account, scopes=(ACCOUNT,)),
+    Route("GET", "Configuration/Webhooks", webhooks.fetch_service, scopes=(SERVICE,)),
+    Route("POST", "Configuration/Webhooks", webhooks.update_service, scopes=(SERVICE,)),
 )
 # fmt: on
