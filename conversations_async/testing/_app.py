@@ -18,6 +18,7 @@ import attrs
 from aiohttp import web
 
 from ._faults import Faults, FaultState, ScriptedFault
+from ._inbound import simulate_message
 from ._paging import page
 from ._routes import ROUTES, Route
 from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations
@@ -238,6 +239,34 @@ class Emulator:
     @missing_participant_code.setter
     def missing_participant_code(self, code: int | None) -> None:
         self.store.missing_participant_code = code
+
+    async def simulate_message(
+        self,
+        conversation: str,
+        *,
+        author: str,
+        body: str,
+        attributes: Any = None,
+        service: str | None = None,
+        source: str = "SDK",
+    ) -> JSONDict | None:
+        """A user sends a message (from a client SDK; ``source="SMS"`` with an address as
+        ``author``: from a phone). The pre-action ``onMessageAdd`` goes to the configured
+        pre-webhook URL, whose 4xx/5xx rejects it (None is returned, nothing is added) and whose
+        200 JSON may change ``body``, ``author``, ``attributes``; then the message is stored and
+        ``onMessageAdded`` goes out as configured (``await webhooks.drain()`` to wait). Returns
+        the message's JSON. ``author`` must be a participant's identity or address."""
+        added, _ = await simulate_message(
+            self.store,
+            self.webhooks,
+            conversation,
+            author=author,
+            body=body,
+            attributes=attributes,
+            service=service,
+            source=source,
+        )
+        return added
 
     @property
     def participants_created(self) -> int:
