@@ -29,6 +29,10 @@ def scoped(request: pytest.FixtureRequest, session: Session) -> Any:
     return session if request.param == "default" else session.service(SERVICE_SID)
 
 
+def _last_form(emulator: Emulator) -> tuple[tuple[str, str], ...]:
+    return emulator.requests[-1].form
+
+
 def _prefix(scoped: Any) -> str:
     sid = scoped.chat_service_sid
     return "/v1" if sid is None else f"/v1/Services/{sid}"
@@ -90,8 +94,7 @@ async def test_every_wire_name(scoped: Any, emulator: Emulator) -> None:
         configuration_filters=["onMessageAdded", "onMessageUpdated"],
         configuration_replay_after=0,
     )
-    sent = emulator.requests[-1].form
-    assert sent == (
+    assert _last_form(emulator) == (
         ("Target", "webhook"),
         ("Configuration.Url", URL),
         ("Configuration.Method", "get"),
@@ -105,7 +108,7 @@ async def test_every_wire_name(scoped: Any, emulator: Emulator) -> None:
         configuration_url=URL,
         configuration_triggers=["help", "agent"],
     )
-    assert emulator.requests[-1].form == (
+    assert _last_form(emulator) == (
         ("Target", "trigger"),
         ("Configuration.Url", URL),
         ("Configuration.Triggers", "help"),
@@ -117,7 +120,7 @@ async def test_every_wire_name(scoped: Any, emulator: Emulator) -> None:
     studio = await scoped.conversation_webhooks.create(
         conversation.sid, target="studio", configuration_flow_sid=FLOW_SID
     )
-    assert emulator.requests[-1].form == (
+    assert _last_form(emulator) == (
         ("Target", "studio"),
         ("Configuration.FlowSid", FLOW_SID),
     )
@@ -132,7 +135,7 @@ async def test_every_wire_name(scoped: Any, emulator: Emulator) -> None:
         configuration_triggers=["x"],
         configuration_flow_sid=FLOW_SID,
     )
-    assert emulator.requests[-1].form == (
+    assert _last_form(emulator) == (
         ("Configuration.Url", URL + "/2"),
         ("Configuration.Method", "post"),
         ("Configuration.Filters", "onParticipantRemoved"),
