@@ -412,6 +412,7 @@ class Emulator:
         event = route.webhook(result) if request.headers.get(WEBHOOK_HEADER) == "true" else None
         if event is not None:
             self.webhooks.dispatch(store, event, service=service, entry=entry)
+        self.webhooks.flush(store)
         return self._committed(request, None if status == 204 else result, status)
 
     def _committed(self, request: web.Request, body: JSONDict | None, status: int) -> web.Response:

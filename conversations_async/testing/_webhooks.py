@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 
@@ -190,10 +189,16 @@ class WebhookSender:
             hook = record["configuration"]
             # A studio target runs a Studio flow inside Twilio: nothing the emulator can call.
             fires = (record["target"] == "webhook" and event_type in hook["filters"]) or (
-                record["target"] == "trigger" and _triggered(hook["filters"], params)
+                record["target"] == "trigger"
+                and configured_webhooks.triggered(hook["filters"], params)
             )
             if fires:
                 yield Target(hook["url"], hook["method"].upper(), "conversation")
+
+    def flush(self, store: Store) -> None:
+        """Schedule what a change queued besides its event (see ``Outbox``)."""
+        for url, method, params in store.parts.get(configured_webhooks.Outbox).take():
+            self._schedule(Target(url, method, "conversation"), params)
 
     def pre_target(self, store: Store, service_sid: str, event_type: str) -> Target | None:
         """The pre-action webhook of a scope for ``event_type``, if configured to fire."""
@@ -278,15 +283,3 @@ class WebhookSender:
         http, self._http = self._http, None
         if http is not None:
             await http.close()
-
-
-def _triggered(keywords: list[str], params: Mapping[str, str]) -> bool:
-    """A trigger webhook fires for a new message that contains one of its keywords as a word
-    (case-insensitive; how Twilio matches is UNCONFIRMED)."""
-    if params.get("EventType") != "onMessageAdded":
-        return False
-    body = params.get("Body") or ""
-    return any(
-        re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", body, re.IGNORECASE)
-        for keyword in keywords
-    )

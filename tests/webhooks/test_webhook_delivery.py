@@ -176,7 +176,7 @@ async def test_the_test_url_still_gets_every_event(
     conversation = await session.conversations.create(webhook_enabled=True)
     await session.participants.create(conversation.sid, identity="a", webhook_enabled=True)
     await emulator.webhooks.drain()
-    assert [r.params["EventType"] for r in receiver.at("/test")] == [
+    assert sorted(r.params["EventType"] for r in receiver.at("/test")) == [
         "onConversationAdded",
         "onParticipantAdded",
     ]
@@ -203,3 +203,35 @@ async def test_refused_deliveries_are_counted(
     assert by_url[receiver.url("/up")].status == 200
     assert by_url[receiver.url("/down")].status == 503
     assert [d.refused for d in emulator.webhooks.deliveries].count(True) == 1
+
+
+async def test_replay_after_sends_the_earlier_messages_to_a_new_webhook(
+    emulator: Emulator, session: Session, aiohttp_server: Any
+) -> None:
+    receiver = await _receiver(aiohttp_server, emulator)
+    conversation = await session.conversations.create()
+    await session.participants.create(conversation.sid, identity="alice")
+    for body in ("zero", "one", "two: help"):
+        await emulator.simulate_message(conversation.sid, author="alice", body=body)
+    await emulator.webhooks.drain()
+    assert receiver.received == []  # nothing configured yet
+
+    await session.conversation_webhooks.create(
+        conversation.sid,
+        target="webhook",
+        configuration_url=receiver.url("/late"),
+        configuration_filters=["onMessageAdded"],
+        configuration_replay_after=1,
+    )
+    await session.conversation_webhooks.create(
+        conversation.sid,
+        target="trigger",
+        configuration_url=receiver.url("/help"),
+        configuration_triggers=["help"],
+        configuration_replay_after=0,
+    )
+    await emulator.webhooks.drain()
+    # Deliveries run concurrently: their order of arrival is not part of the contract.
+    assert sorted(r.params["Index"] for r in receiver.at("/late")) == ["1", "2"]
+    assert all(r.signed and r.params["EventType"] == "onMessageAdded" for r in receiver.received)
+    assert [r.params["Body"] for r in receiver.at("/help")] == ["two: help"]

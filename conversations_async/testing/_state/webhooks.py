@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from . import conversations
+from . import conversations, inbound_messages
 from ._common import Form, JSONDict, TwilioError, format_date, invalid, not_found
 from .conversations import ConversationEntry
 
@@ -67,6 +67,30 @@ class Configuration:
         }
     )
     services: dict[str, JSONDict] = attrs.field(factory=dict)
+
+
+@attrs.define
+class Outbox:
+    """Webhooks a change sends besides its route's event (a new webhook's replay), taken by
+    the app after the change is committed: ``(url, method, params)``."""
+
+    items: list[tuple[str, str, dict[str, str]]] = attrs.field(factory=list)
+
+    def take(self) -> list[tuple[str, str, dict[str, str]]]:
+        items, self.items = self.items, []
+        return items
+
+
+def triggered(keywords: list[str], params: Mapping[str, str]) -> bool:
+    """A trigger webhook fires for a new message that contains one of its keywords as a word
+    (case-insensitive; how Twilio matches is UNCONFIRMED)."""
+    if params.get("EventType") != "onMessageAdded":
+        return False
+    body = params.get("Body") or ""
+    return any(
+        re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", body, re.IGNORECASE)
+        for keyword in keywords
+    )
 
 
 def hooks_of(entry: ConversationEntry) -> ScopedWebhooks:
@@ -197,7 +221,27 @@ def create(store: Store, service: str | None, form: Form, *, conversation: str) 
     hooks.records[sid] = record
     if replay_after is not None:
         hooks.replay_after[sid] = replay_after
+        _replay(store, entry, record, replay_after)
     return record
+
+
+def _replay(store: Store, entry: ConversationEntry, record: JSONDict, first: int) -> None:
+    """``ReplayAfter``: the messages from that index on go to the new webhook, as if new."""
+    hook = record["configuration"]
+    if record["target"] == "studio":
+        return
+    outbox = store.parts.get(Outbox)
+    for message in inbound_messages.of(entry).records.values():
+        if message["index"] < first:
+            continue
+        params = inbound_messages.webhook_params("onMessageAdded", message)
+        wanted = (
+            triggered(hook["filters"], params)
+            if record["target"] == "trigger"
+            else "onMessageAdded" in hook["filters"]
+        )
+        if wanted:
+            outbox.items.append((hook["url"], hook["method"].upper(), params))
 
 
 def fetch(
