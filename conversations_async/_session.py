@@ -49,7 +49,7 @@ from .errors import (
     SessionClosedError,
     SessionLoopError,
 )
-from .resources import Namespaces, ServiceScope
+from .resources import AccountWebhookConfig, Namespaces, ServiceScope, namespace
 
 logger = logging.getLogger("conversations_async")
 
@@ -252,6 +252,10 @@ class Session(Namespaces):
             )
 
     # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
+
+    webhook_configuration = namespace(AccountWebhookConfig)
+    """The account's webhooks (``/Configuration/Webhooks``; a service's are on
+    ``service(IS).webhook_configuration``)."""
 
     @property
     def requester(self) -> Session:

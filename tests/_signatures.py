@@ -36,7 +36,11 @@ def disagreements(method: Any, operation: Operation[Any]) -> list[str]:
     if operation.params is not None:
         field_hints = typing.get_type_hints(operation.params)
         declared = {
-            field.name: (field_hints[field.name], field.default)
+            # A required parameter (no default in the record) has none in the signature.
+            field.name: (
+                field_hints[field.name],
+                inspect.Parameter.empty if field.default is attrs.NOTHING else field.default,
+            )
             for field in attrs.fields(cast(Any, operation.params))
         }
     offered = {

@@ -17,11 +17,24 @@ from .messages import (
     ParticipantConversation,
 )
 from .participants import MessagingBinding, Participant
+from .webhooks import (
+    ConversationWebhook,
+    ConversationWebhookConfiguration,
+    ConversationWebhookMethod,
+    ServiceWebhookConfiguration,
+    WebhookConfiguration,
+    WebhookConfigurationTarget,
+    WebhookMethod,
+    WebhookTarget,
+)
 
 __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationTimers",
+    "ConversationWebhook",
+    "ConversationWebhookConfiguration",
+    "ConversationWebhookMethod",
     "DeliveryReceipt",
     "DeliveryStatus",
     "Message",
@@ -32,4 +45,9 @@ __all__ = [
     "OpenEnum",
     "Participant",
     "ParticipantConversation",
+    "ServiceWebhookConfiguration",
+    "WebhookConfiguration",
+    "WebhookConfigurationTarget",
+    "WebhookMethod",
+    "WebhookTarget",
 ]

@@ -8,11 +8,13 @@ from .._requester import Requester
 from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
+from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
 from .delivery_receipts import DeliveryReceipts
 from .messages import Messages
 from .participant_conversations import ParticipantConversations
 from .participants import Participants
+from .webhook_configuration import AccountWebhookConfig, ServiceWebhookConfig
 
 
 class Namespaces:
@@ -28,11 +30,16 @@ class Namespaces:
     """Delivery receipts of a message (``/Conversations/{CH}/Messages/{IM}/Receipts``)."""
     participant_conversations = namespace(ParticipantConversations)
     """The conversations of one participant (``/ParticipantConversations``)."""
+    conversation_webhooks = namespace(ConversationWebhooks)
+    """Webhooks of a conversation (``/Conversations/{CH}/Webhooks``)."""
 
 
 class ServiceScope(Namespaces):
     """A Session's namespaces under one Conversation Service (``/v1/Services/IS…``):
     ``session.service("IS…")``."""
+
+    webhook_configuration = namespace(ServiceWebhookConfig)
+    """The service's webhooks (``/Services/{IS}/Configuration/Webhooks``)."""
 
     def __init__(self, session: Requester, chat_service_sid: str) -> None:
         scope_path(chat_service_sid)  # checks the SID
@@ -54,6 +61,8 @@ class ServiceScope(Namespaces):
 
 
 __all__ = [
+    "AccountWebhookConfig",
+    "ConversationWebhooks",
     "Conversations",
     "DeliveryReceipts",
     "Messages",
@@ -64,5 +73,6 @@ __all__ = [
     "Requester",
     "Resource",
     "ServiceScope",
+    "ServiceWebhookConfig",
     "namespace",
 ]

@@ -13,14 +13,9 @@ With pytest, the ``emulator`` and ``emulator_session`` fixtures are available on
 conversations_async is installed (see :mod:`conversations_async.testing.pytest_plugin`).
 """
 
-from ._app import (
-    DEFAULT_ACCOUNT_SID,
-    DEFAULT_AUTH_TOKEN,
-    Counters,
-    Emulator,
-    RecordedRequest,
-)
+from ._app import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, Emulator
 from ._faults import Faults
+from ._probes import Counters, RecordedRequest
 from ._routes import Route, per_conversation, per_service
 from ._state import Form, Limits, Store, TwilioError
 

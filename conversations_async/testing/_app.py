@@ -14,13 +14,14 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Self
 
-import attrs
 from aiohttp import web
 
 from ._faults import Faults, FaultState, ScriptedFault
+from ._inbound import simulate_message
 from ._paging import page
+from ._probes import Counters, RecordedRequest
 from ._routes import ROUTES, Route
-from ._state import Form, JSONDict, Limits, Store, TwilioError, delivery_receipts
+from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations, delivery_receipts
 from ._state._common import SERVICE_SID
 from ._webhooks import WebhookSender
 
@@ -32,39 +33,6 @@ DEFAULT_AUTH_TOKEN: Final = "emulator-auth-token"
 STATS_PATH: Final = "/_emulator/stats"
 WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@attrs.define
-class Counters:
-    """What the emulator saw: readable by tests, resettable with :meth:`conversations_async.testing.Emulator.reset_counters`."""
-
-    requests: int = 0
-    by_status: collections.Counter[int] = attrs.field(factory=collections.Counter)
-    in_flight: int = 0
-    max_in_flight: int = 0
-    throttled: int = 0
-    """429 answers, for any reason."""
-    disconnects: int = 0
-    """Connections cut without an answer (after commit, or scripted)."""
-    server_errors: int = 0
-    creates: int = 0
-    """Writes that created a conversation or participant (whatever the client was answered)."""
-
-
-@attrs.frozen(kw_only=True)
-class RecordedRequest:
-    """One request as the emulator received it (the Authorization header is never kept)."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    form: tuple[tuple[str, str], ...]
-    headers: Mapping[str, str]
-    username: str | None
-
-    @property
-    def form_dict(self) -> dict[str, str]:
-        return dict(self.form)
 
 
 class Emulator:
@@ -256,8 +224,40 @@ class Emulator:
         changed = delivery_receipts.set_status(
             self.store, service, conversation, message, receipt, status, error_code=error_code
         )
-        self.webhooks.send(delivery_receipts.webhook_params("onDeliveryUpdated", changed))
+        self.webhooks.dispatch(
+            self.store,
+            delivery_receipts.webhook_params("onDeliveryUpdated", changed),
+            service=service,
+        )
         return changed
+
+    async def simulate_message(
+        self,
+        conversation: str,
+        *,
+        author: str,
+        body: str,
+        attributes: Any = None,
+        service: str | None = None,
+        source: str = "SDK",
+    ) -> JSONDict | None:
+        """A user sends a message (from a client SDK; ``source="SMS"`` with an address as
+        ``author``: from a phone). The pre-action ``onMessageAdd`` goes to the configured
+        pre-webhook URL, whose 4xx/5xx rejects it (None is returned, nothing is added) and whose
+        200 JSON may change ``body``, ``author``, ``attributes``; then the message is stored and
+        ``onMessageAdded`` goes out as configured (``await webhooks.drain()`` to wait). Returns
+        the message's JSON. ``author`` must be a participant's identity or address."""
+        added, _ = await simulate_message(
+            self.store,
+            self.webhooks,
+            conversation,
+            author=author,
+            body=body,
+            attributes=attributes,
+            service=service,
+            source=source,
+        )
+        return added
 
     @property
     def participants_created(self) -> int:
@@ -388,6 +388,10 @@ class Emulator:
             if key is not None:
                 now = asyncio.get_running_loop().time()
                 self._fault_state.spend_write(self.faults, key, now)
+        # Kept before the call: a deleted conversation's webhooks still get its removal.
+        entry = None
+        if "conversation" in params and route.event is not None:
+            entry = conversations.lookup(store, service, params["conversation"])
         result = route.call(store, service, form, **params)
         if route.page is not None:
             answer = page(
@@ -401,7 +405,8 @@ class Emulator:
         # X-Twilio-Webhook-Enabled: true, whatever happens to the answer afterwards.
         event = route.webhook(result) if request.headers.get(WEBHOOK_HEADER) == "true" else None
         if event is not None:
-            self.webhooks.send(event)
+            self.webhooks.dispatch(store, event, service=service, entry=entry)
+        self.webhooks.flush(store)
         return self._committed(request, None if status == 204 else result, status)
 
     def _committed(self, request: web.Request, body: JSONDict | None, status: int) -> web.Response:

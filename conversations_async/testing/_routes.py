@@ -24,6 +24,7 @@ from ._state import (
     messages,
     participant_conversations,
     participants,
+    webhooks,
 )
 from ._state import conversation_with_participants as with_participants
 from ._webhooks import EVENT_PARAMS
@@ -107,6 +108,7 @@ class Route:
 CONVERSATION: Final = "Conversations/{conversation}"
 PARTICIPANT: Final = "Conversations/{conversation}/Participants/{participant}"
 MESSAGE: Final = "Conversations/{conversation}/Messages/{message}"
+WEBHOOKS: Final = "Conversations/{conversation}/Webhooks"
 
 # fmt: off
 ROUTES: Final = (
@@ -170,5 +172,17 @@ ROUTES: Final = (
         "GET", "ParticipantConversations", participant_conversations.list_,
         page="conversations", max_page_size=50, cursor="participant_sid",
     ),
+    # -- conversation-scoped webhooks, and the account's and services' webhook configuration
+    Route("POST", WEBHOOKS, webhooks.create, status=201, pace=per_conversation),
+    Route("GET", WEBHOOKS, webhooks.list_, page="webhooks"),
+    Route("GET", f"{WEBHOOKS}/{{webhook}}", webhooks.fetch),
+    Route("POST", f"{WEBHOOKS}/{{webhook}}", webhooks.update, pace=per_conversation),
+    Route(
+        "DELETE", f"{WEBHOOKS}/{{webhook}}", webhooks.delete, status=204, pace=per_conversation
+    ),
+    Route("GET", "Configuration/Webhooks", webhooks.fetch_account, scopes=(ACCOUNT,)),
+    Route("POST", "Configuration/Webhooks", webhooks.update_account, scopes=(ACCOUNT,)),
+    Route("GET", "Configuration/Webhooks", webhooks.fetch_service, scopes=(SERVICE,)),
+    Route("POST", "Configuration/Webhooks", webhooks.update_service, scopes=(SERVICE,)),
 )
 # fmt: on

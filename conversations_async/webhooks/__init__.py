@@ -28,6 +28,7 @@ from ._message_events import (
 from ._signature import AuthTokens as AuthTokens  # type aliases named in the signatures
 from ._signature import Params as Params
 from ._signature import body_sha256, compute_signature, validate_signature
+from ._user_events import UserAdded, UserEvent, UserUpdate, UserUpdated
 from .events import (
     EVENT_CLASSES,
     ConversationAdd,
@@ -98,6 +99,10 @@ __all__ = [
     "ParticipantUpdate",
     "ParticipantUpdated",
     "Reject",
+    "UserAdded",
+    "UserEvent",
+    "UserUpdate",
+    "UserUpdated",
     "WebhookEvent",
     "WebhookMessagingBinding",
     "WebhookParseError",

@@ -65,6 +65,16 @@ def _parse_required_int(value: object, type_: object = None) -> int:
     return parsed
 
 
+def _parse_bool(value: object, _: object = None) -> bool | None:
+    """``true`` / ``false`` as Twilio writes booleans in a form; empty means "not set"."""
+    if value is None or value == "" or isinstance(value, bool):
+        return value if isinstance(value, bool) else None
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"expected true or false, got {str(value)[:20]!r}")
+    return text == "true"
+
+
 def _parse_attributes(value: object, _: object = None) -> JSON:
     """Parsed JSON as in the REST records; an empty form field means "not set"."""
     return None if value == "" else parse_attributes(value)

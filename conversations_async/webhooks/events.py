@@ -27,6 +27,7 @@ from ._form import (
     _form_to_data,
     _media_item,
     _parse_attributes,
+    _parse_bool,
     _parse_datetime,
     _parse_int,
     _parse_required_int,
@@ -195,6 +196,8 @@ class ConversationEvent(WebhookEvent):
     """For a conversation started by an inbound SMS/WhatsApp message."""
     message_body: str | None = None
     """The inbound message that started the conversation, if any."""
+    media: tuple[Media, ...] = ()
+    """That message's media, if any."""
 
 
 @_event("onConversationAdd")
@@ -312,6 +315,8 @@ def _field_hook(
         return _parse_datetime
     if hint == int | None:
         return _parse_int
+    if hint == bool | None:
+        return _parse_bool
     if hint is int:
         return _parse_required_int
     if hint == tuple[Media, ...]:

@@ -261,10 +261,10 @@ def test_attributes_that_are_not_json_stay_text() -> None:
 
 
 def test_unknown_event_type_is_generic() -> None:
-    params = {**COMMON, "EventType": "onUserAdded", "Identity": "x", "MessagingBinding.Foo": "y"}
+    params = {**COMMON, "EventType": "onUserDeleted", "Identity": "x", "MessagingBinding.Foo": "y"}
     event = parse_event(params)
     assert type(event) is WebhookEvent
-    assert event.event_type == "onUserAdded"
+    assert event.event_type == "onUserDeleted"
     assert event.account_sid == ACCOUNT
     assert event.params == params
     assert not event.is_pre_action

@@ -79,6 +79,12 @@ def _check_fields(form: Mapping[str, str]) -> str | None:
     return check_attributes(form.get("Attributes"), MAX_ATTRIBUTES)
 
 
+def author_participant(entry: ConversationEntry, author: str) -> JSONDict | None:
+    """The participant who writes as ``author`` (its record), or None."""
+    sid = _author_participant(entry, author)
+    return None if sid is None else entry.participants.get(sid)
+
+
 def _author_participant(entry: ConversationEntry, author: str) -> str | None:
     """The participant who wrote as ``author``: by identity, or by a binding's address."""
     if author in entry.by_identity:
