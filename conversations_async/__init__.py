@@ -42,7 +42,7 @@ from .models import (
     MessagingBinding,
     Participant,
 )
-from .resources import NewParticipant, ServiceScope
+from .resources import NewParticipant, ServiceScope, SyncPlan, SyncReport
 
 __all__ = [
     "NOT_GIVEN",
@@ -82,5 +82,7 @@ __all__ = [
     "Session",
     "SessionClosedError",
     "SessionLoopError",
+    "SyncPlan",
+    "SyncReport",
     "__version__",
 ]

@@ -8,6 +8,7 @@ from .._requester import Requester
 from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
+from ._sync import SyncPlan, SyncReport
 from .conversations import Conversations
 from .participants import Participants
 
@@ -52,5 +53,7 @@ __all__ = [
     "Requester",
     "Resource",
     "ServiceScope",
+    "SyncPlan",
+    "SyncReport",
     "namespace",
 ]
