@@ -9,6 +9,7 @@ the :class:`~._output.Tally` these functions fill in).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
@@ -114,13 +115,15 @@ async def preflight(session: Session, target: Target) -> str:
     return conversation.sid
 
 
-def check_file(path: Path, purpose: Purpose, tally: Tally, results: ResultsFile) -> None:
+async def check_file(path: Path, purpose: Purpose, tally: Tally, results: ResultsFile) -> None:
     """The checking pass: every line read once; the bad ones shown, counted and written."""
     tally.lines = 0
     for row in read_rows(path, purpose):
         tally.lines += 1
         if row.problem is not None:
             record_bad_row(tally, results, row)
+        if tally.lines % 1000 == 0:
+            await asyncio.sleep(0)  # a long file can still be interrupted (Ctrl+C)
 
 
 def _stopped_for_bad_lines(tally: Tally, *, keep_going_allowed: bool = True) -> Stop:
@@ -155,7 +158,7 @@ async def bulk_from_file(
     dry_run: bool,
     progress_bar: bool,
 ) -> int:
-    check_file(path, purpose, tally, results)
+    await check_file(path, purpose, tally, results)
     if tally.bad_lines and not keep_going:
         raise _stopped_for_bad_lines(tally)
     good = (tally.lines or 0) - tally.bad_lines
@@ -262,7 +265,7 @@ async def sync_participants(
     yes: bool,
     progress_bar: bool,
 ) -> int:
-    check_file(path, Purpose.ADD, tally, results)
+    await check_file(path, Purpose.ADD, tally, results)
     if tally.bad_lines:
         raise _stopped_for_bad_lines(tally, keep_going_allowed=False)
     rows = list(read_rows(path, Purpose.ADD))  # a membership: at most a few thousand lines
@@ -278,54 +281,44 @@ async def sync_participants(
             tally.notes.append("Dry run: nothing was sent.")
             return EXIT_OK
         declined: list[int] = []
+        # Started once the plan is confirmed: a live bar would overwrite the prompt.
+        bar = progress(out, enabled=progress_bar)
+        task = bar.add_task("Syncing participants", total=None)
 
         def confirm(plan: SyncPlan) -> bool:
             show_plan(out, plan, lines, conversation, tally)
-            if not plan.remove or yes:
-                return True
-            if not sys.stdin.isatty():
-                tally.notes.append(
-                    f"Refusing to remove {len(plan.remove)} participant(s) without --yes"
-                    " (stdin is not a terminal to confirm at); nothing was sent."
-                )
-                declined.append(EXIT_USAGE)
-                return False
-            answer = _ask(f"Remove {len(plan.remove)} participant(s) from {conversation}? [y/N] ")
-            if not answer:
-                tally.notes.append("Not confirmed; nothing was sent.")
-                declined.append(EXIT_INTERRUPTED if answer is None else EXIT_USAGE)
-            return bool(answer)
-
-        total = 0
-        with progress(out, enabled=progress_bar) as bar:
-            task = bar.add_task("Syncing participants", total=None)
-
-            def on_result(result: BulkResult) -> None:
-                if isinstance(result.spec, Participant):
-                    identity, address = _member_who(result.spec)
-                    record_result(
-                        tally,
-                        results,
-                        result,
-                        line=None,
-                        identity=identity,
-                        address=address,
-                        phase="remove:",
+            if plan.remove and not yes:
+                if not sys.stdin.isatty():
+                    tally.notes.append(
+                        f"Refusing to remove {len(plan.remove)} participant(s) without --yes"
+                        " (stdin is not a terminal to confirm at); nothing was sent."
                     )
-                else:
-                    row = rows[result.index]
-                    record_result(
-                        tally,
-                        results,
-                        result,
-                        line=row.line,
-                        identity=row.identity,
-                        address=row.address,
-                        phase="add:",
-                    )
-                bar.advance(task)
-
+                    declined.append(EXIT_USAGE)
+                    return False
+                question = f"Remove {len(plan.remove)} participant(s) from {conversation}? [y/N] "
+                answer = _ask(question)
+                if not answer:
+                    tally.notes.append("Not confirmed; nothing was sent.")
+                    declined.append(EXIT_INTERRUPTED if answer is None else EXIT_USAGE)
+                    return False
             tally.sent = True
+            bar.update(task, total=len(plan.add) + len(plan.remove))
+            bar.start()
+            return True
+
+        def on_result(result: BulkResult) -> None:
+            if isinstance(result.spec, Participant):  # a removal: the member as listed
+                identity, address = _member_who(result.spec)
+                line, phase = None, "remove:"
+            else:
+                row = rows[result.index]
+                identity, address, line, phase = row.identity, row.address, row.line, "add:"
+            record_result(
+                tally, results, result, line=line, identity=identity, address=address, phase=phase
+            )
+            bar.advance(task)
+
+        try:
             report = await participants.sync(
                 conversation,
                 specs,
@@ -333,15 +326,13 @@ async def sync_participants(
                 on_result=on_result,
                 confirm=confirm,
             )
-            total = len(report.plan.add) + len(report.plan.remove)
-            bar.update(task, total=total)
+        finally:
+            bar.stop()
     if declined:
-        tally.sent = False
         return declined[0]
     if not report.plan.changes:
         # Nothing to confirm, so the plan was not shown yet.
         show_plan(out, report.plan, lines, conversation, tally)
-        tally.sent = False
         tally.notes.append("Nothing to change: the conversation's membership equals the file.")
     return EXIT_OK if report.ok else EXIT_FAILED
 
