@@ -297,6 +297,8 @@ def _run_participants_command(
     args: argparse.Namespace, run: Callable[[Tally, Any, ResultsFile], Coroutine[Any, Any, int]]
 ) -> int:
     """Run one participant command and print its summary, whatever the exit."""
+    if not _has_rich():
+        return EXIT_USAGE
     out = console()
     name = args.command.removesuffix("-participants")
     tally = Tally(command=name)
@@ -326,6 +328,19 @@ def _run_participants_command(
     return code
 
 
+def _has_rich() -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        print(
+            "conversations-async: this command needs the cli extra:"
+            " pip install 'conversations-async[cli]'",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit status (``sys.exit(main())``)."""
     try:
@@ -334,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     if args.command == "demo":
         from ._demo import run_demo
+
+        if not _has_rich():
+            return EXIT_USAGE
 
         try:
             return asyncio.run(

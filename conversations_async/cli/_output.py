@@ -208,18 +208,20 @@ def record_result(
     )
 
 
+def see_all(tally: Tally) -> str:
+    """Where the rest of a list cut short is."""
+    if tally.results_path is None:
+        return "pass --results FILE to list them all"
+    return f"see {tally.results_path}"
+
+
 def problem_list(out: Console, tally: Tally) -> None:
     if tally.problems:
         say(out, f"Problems ({len(tally.problems) + tally.more_problems}):")
     for shown in tally.problems:
         say(out, shown.text())
     if tally.more_problems:
-        where = (
-            "see the results file"
-            if tally.results_path is not None
-            else "pass --results FILE to list them all"
-        )
-        say(out, f"  … and {tally.more_problems} more ({where})")
+        say(out, f"  … and {tally.more_problems} more ({see_all(tally)})")
 
 
 def summary(out: Console, tally: Tally, exit_code: int) -> None:

@@ -40,6 +40,7 @@ from ._output import (
     record_bad_row,
     record_result,
     say,
+    see_all,
     who,
 )
 
@@ -232,10 +233,7 @@ def show_plan(
         say(out, f"  remove  {who(*_member_who(member))} ({member.sid})")
     hidden = max(0, len(plan.add) - SHOWN) + max(0, len(plan.remove) - SHOWN)
     if hidden:
-        where = (
-            "see the results file" if tally.results_path else "pass --results FILE to list them all"
-        )
-        say(out, f"  … and {hidden} more ({where})")
+        say(out, f"  … and {hidden} more ({see_all(tally)})")
 
 
 def _ask(question: str) -> bool | None:

@@ -15,7 +15,8 @@ async def main(session: ca.Session) -> None:
     # not there is "absent": the goal is reached, so the report is ok, and a re-run is safe.
     removed = await session.participants.delete_many(conversation.sid, ["dee", "nobody"])
     print(removed)  # <BulkReport 2 results: removed=1, absent=1>
-    assert removed.ok and [r.status for r in removed] == [
+    assert removed.ok
+    assert [r.status for r in removed] == [
         ca.BulkStatus.REMOVED,
         ca.BulkStatus.ABSENT,
     ]
@@ -32,9 +33,12 @@ async def main(session: ca.Session) -> None:
         return len(plan.remove) <= 1
 
     report = await session.participants.sync(conversation.sid, wanted, confirm=confirm)
-    assert report.applied and report.ok
-    assert report.added is not None and report.added[0].index == 2  # eve's place in `wanted`
+    assert report.applied
+    assert report.ok
+    assert report.added is not None
+    assert report.added[0].index == 2  # eve's place in `wanted`
 
     # Once it has succeeded, the same call plans nothing and sends nothing.
     again = await session.participants.sync(conversation.sid, wanted)
-    assert not again.plan.changes and len(again.plan.keep) == 3
+    assert not again.plan.changes
+    assert len(again.plan.keep) == 3

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import re
 import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -156,3 +157,14 @@ async def test_ctrl_c_exits_130_with_the_summary(
     assert "Interrupted: running the same command again is safe" in text
     assert f"Results are in {results}." in text
     assert [(r["line"], r["status"]) for r in read_results(results)] == [("2", "created")]
+
+
+def test_the_emulator_command_exits_2_when_its_port_is_taken(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["emulator", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -151,7 +151,7 @@ async def test_a_long_list_is_cut_short_and_points_at_the_results(
     )
     err = capsys.readouterr().err
     assert sum(text.startswith("  line ") for text in err.splitlines()) == 10
-    assert "Problems (15):" in err and "… and 5 more (see the results file)" in err
+    assert "Problems (15):" in err and f"… and 5 more (see {results})" in err
     assert len(read_results(results)) == 15
     assert await run_cli("add-participants", "CH1", str(source), *FAST) == 2
     err = capsys.readouterr().err

@@ -171,7 +171,7 @@ async def test_sync_plan_then_result_then_nothing(
     assert f"Plan for {sid}: add 30, remove 30, keep 70" in err
     assert "  add     line 72: identity 'user-0100'" in err
     assert "  remove  identity 'user-0000' (MB" in err
-    assert "… and 40 more (see the results file)" in err
+    assert f"… and 40 more (see {results})" in err
     plan = read_results(results)
     assert (
         sum(r["status"] == "would-add" for r in plan)
