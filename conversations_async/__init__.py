@@ -47,7 +47,7 @@ from .models import (
     Participant,
     ParticipantConversation,
 )
-from .resources import NewParticipant, ServiceScope
+from .resources import NewParticipant, ServiceScope, SyncPlan, SyncReport
 
 __all__ = [
     "NOT_GIVEN",
@@ -92,5 +92,7 @@ __all__ = [
     "Session",
     "SessionClosedError",
     "SessionLoopError",
+    "SyncPlan",
+    "SyncReport",
     "__version__",
 ]

@@ -35,7 +35,12 @@ from .errors import APIStatusError, ConversationsError, InvalidArgumentError
 
 
 class BulkStatus(enum.StrEnum):
-    """What became of one item."""
+    """What became of one item.
+
+    An addition ends ``created``, ``existed``, ``failed`` or ``unknown``; a removal ``removed``,
+    ``absent``, ``failed`` or ``unknown``. For a removal, ``failed`` means "still there as far
+    as Twilio said" (e.g. a 401, or a 429 after every retry: never processed).
+    """
 
     CREATED = "created"
     """This run added it (a 201, or found by read-back after an ambiguous failure)."""
@@ -44,8 +49,12 @@ class BulkStatus(enum.StrEnum):
     FAILED = "failed"
     """Not there, as far as Twilio told us; ``error`` says why."""
     UNKNOWN = "unknown"
-    """It may or may not have been applied (the create failed ambiguously) and no read-back
-    answered; running the same input again settles it."""
+    """It may or may not have been applied (a create or delete failed ambiguously) and nothing
+    answered for certain; running the same input again settles it."""
+    REMOVED = "removed"
+    """A removal (``delete_many``, ``sync``): this run's delete was answered 204."""
+    ABSENT = "absent"
+    """A removal: Twilio answered 404 (any code), so it is not in the conversation."""
 
 
 @attrs.frozen(kw_only=True)
@@ -58,12 +67,13 @@ class BulkResult:
     status: BulkStatus
     participant: Any = None
     """The record as Twilio has it (``created`` and ``existed``), e.g. a
-    :class:`~conversations_async.models.Participant`."""
+    :class:`~conversations_async.models.Participant`; for a removal, the member as it was
+    listed, when the run had listed it (``None`` for one removed by identity or SID)."""
     error: ConversationsError | None = None
     """Why it failed, or the ambiguous error that left it ``unknown``; for ``existed``, the
     50433/50437 error Twilio answered."""
     attempts: int = 0
-    """How many create requests this item sent (0 when invalid)."""
+    """How many create (or delete) requests this item sent (0 when invalid)."""
     reconciled: bool = False
     """A create failed ambiguously and the outcome was settled by reading back."""
     elapsed: float = 0.0
@@ -71,13 +81,19 @@ class BulkResult:
 
     @property
     def ok(self) -> bool:
-        """It is there now (``created`` or ``existed``)."""
-        return self.status is BulkStatus.CREATED or self.status is BulkStatus.EXISTED
+        """The item's goal is reached: there now (``created``, ``existed``) for an addition,
+        gone (``removed``, ``absent``) for a removal."""
+        return self.status in _REACHED
 
     @property
     def error_code(self) -> int | None:
         """Twilio's error code of ``error``, when it has one."""
         return self.error.code if isinstance(self.error, APIStatusError) else None
+
+
+_REACHED: Final = frozenset(
+    {BulkStatus.CREATED, BulkStatus.EXISTED, BulkStatus.REMOVED, BulkStatus.ABSENT}
+)
 
 
 @attrs.frozen
@@ -117,6 +133,14 @@ class BulkReport:
         return self._with(BulkStatus.UNKNOWN)
 
     @property
+    def removed(self) -> list[BulkResult]:
+        return self._with(BulkStatus.REMOVED)
+
+    @property
+    def absent(self) -> list[BulkResult]:
+        return self._with(BulkStatus.ABSENT)
+
+    @property
     def counts(self) -> Mapping[BulkStatus, int]:
         """How many results have each status (every status present, zeros included)."""
         counts = dict.fromkeys(BulkStatus, 0)
@@ -126,7 +150,7 @@ class BulkReport:
 
     @property
     def ok(self) -> bool:
-        """Complete, and every item is there (none failed or unknown)."""
+        """Complete, and every item reached its goal (none failed or unknown)."""
         return self.complete and all(result.ok for result in self.results)
 
     @property
@@ -135,9 +159,10 @@ class BulkReport:
         return [r.participant for r in self.results if r.participant is not None]
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{status.value}={n}" for status, n in self.counts.items())
+        # The statuses met only: an addition never has "removed", a removal never "created".
+        counts = ", ".join(f"{status.value}={n}" for status, n in self.counts.items() if n)
         partial = "" if self.complete else ", partial"
-        return f"<BulkReport {len(self.results)} results: {counts}{partial}>"
+        return f"<BulkReport {len(self.results)} results{': ' if counts else ''}{counts}{partial}>"
 
 
 ResultCallback = Callable[[BulkResult], Awaitable[None] | None]

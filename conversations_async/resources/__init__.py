@@ -8,6 +8,7 @@ from .._requester import Requester
 from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
+from ._sync import SyncPlan, SyncReport
 from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
 from .delivery_receipts import DeliveryReceipts
@@ -74,5 +75,7 @@ __all__ = [
     "Resource",
     "ServiceScope",
     "ServiceWebhookConfig",
+    "SyncPlan",
+    "SyncReport",
     "namespace",
 ]

@@ -96,13 +96,25 @@ def _already_in_conversation(error: ConversationsError) -> bool:
 
 
 @attrs.frozen
-class _Sought:
+class Sought:
     """What a read-back looks for, as plain strings taken from the request that was sent (so
     no code of the input, a misbehaving str subclass say, runs again)."""
 
     identity: str | None
     messaging_binding_address: str | None
     messaging_binding_proxy_address: str | None
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Who this is in a conversation: the identity of a chat participant, the address
+        with the proxy address of an SMS/WhatsApp one (what Twilio keeps unique)."""
+        if self.identity:
+            return ("identity", self.identity)
+        return (
+            "binding",
+            self.messaging_binding_address or "",
+            self.messaging_binding_proxy_address or "",
+        )
 
 
 class Onboarding:
@@ -131,7 +143,7 @@ class Onboarding:
             concurrency = self._requester.max_concurrency
         return await run_bulk(specs, self.add, concurrency=concurrency, on_result=on_result)
 
-    def _check(self, index: int, spec: object) -> tuple[Request, _Sought] | InvalidArgumentError:
+    def check(self, index: int, spec: object) -> tuple[Request, Sought] | InvalidArgumentError:
         """The create request for ``spec`` and what to look for when reading back, or why it
         is invalid. A value that raises while being checked is named with the spec's index."""
         params = self._operation.params
@@ -153,7 +165,7 @@ class Onboarding:
             field = f"specs[{index}]" + ("" if error.field == "arguments" else f".{error.field}")
             return InvalidArgumentError(field, error.message)
         sent = dict(request.form)
-        sought = _Sought(
+        sought = Sought(
             sent.get("Identity"),
             sent.get("MessagingBinding.Address"),
             sent.get("MessagingBinding.ProxyAddress"),
@@ -161,7 +173,7 @@ class Onboarding:
         return request, sought
 
     async def add(self, index: int, spec: object) -> BulkResult:
-        checked = self._check(index, spec)
+        checked = self.check(index, spec)
         if isinstance(checked, InvalidArgumentError):
             return BulkResult(index=index, spec=spec, status=BulkStatus.FAILED, error=checked)
         request, sought = checked
@@ -235,7 +247,7 @@ class Onboarding:
         except ConversationsError as error:
             return error
 
-    async def _read_back(self, sought: _Sought) -> Participant | None:
+    async def _read_back(self, sought: Sought) -> Participant | None:
         """The participant ``sought`` describes, if it is in the conversation now.
 
         Any 404 means absent, whatever its code (20404, 50432 or none: API-FACTS.md 3.3).

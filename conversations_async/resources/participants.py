@@ -17,6 +17,9 @@ from ..models import Participant
 from ._base import Resource
 from ._onboarding import Onboarding
 from ._participant_spec import ADDRESS, ATTRIBUTES, CREATE, IDENTITY, NewParticipant
+from ._removal import Removal
+from ._sync import Confirm, SyncReport
+from ._sync import sync as sync_membership
 
 
 @attrs.frozen(kw_only=True)
@@ -229,3 +232,77 @@ class Participants(Resource):
         """
         onboarding = Onboarding(self, conversation, CREATE)
         return await onboarding.run(specs, concurrency=concurrency, on_result=on_result)
+
+    async def delete_many(
+        self,
+        conversation: str,
+        specs_or_identities: Iterable[str | NewParticipant | Participant]
+        | AsyncIterable[str | NewParticipant | Participant],
+        *,
+        concurrency: int | None = None,
+        on_result: ResultCallback | None = None,
+    ) -> BulkReport:
+        """Remove many participants from ``conversation``; absent ones count as done.
+
+        Each item names one participant: an identity or ``MB…`` SID, a
+        :class:`~conversations_async.NewParticipant` (by identity, or by messaging binding
+        address and proxy address, looked up in one listing of the conversation), or a
+        :class:`~conversations_async.models.Participant` record. Read lazily, like
+        ``create_many``'s specs; ``concurrency`` and ``on_result`` work the same way.
+
+        Returns a :class:`~conversations_async.BulkReport` with one result per item, in input
+        order: ``removed`` (answered 204), ``absent`` (any 404, whatever its code: not there,
+        the goal reached), ``failed`` (still there as far as Twilio said: 401, 403, an invalid
+        item, ...) or ``unknown`` (5xx, timeout or cut connection after the Session's retries:
+        it may have been applied). One item's failure never raises. Running the same input
+        again is safe: the removed come back ``absent``.
+
+        Raises :class:`~conversations_async.errors.InvalidArgumentError` for a bad
+        ``conversation`` or ``concurrency``; re-raises an exception of the input iterator or of
+        ``on_result``, and :class:`~conversations_async.errors.SessionClosedError`. Cancelling
+        behaves as for ``create_many``.
+        """
+        removal = Removal(self, conversation, DELETE)
+        return await removal.run(specs_or_identities, concurrency=concurrency, on_result=on_result)
+
+    async def sync(
+        self,
+        conversation: str,
+        specs: Iterable[NewParticipant] | AsyncIterable[NewParticipant],
+        *,
+        dry_run: bool = False,
+        concurrency: int | None = None,
+        on_result: ResultCallback | None = None,
+        confirm: Confirm | None = None,
+    ) -> SyncReport:
+        """Make the membership of ``conversation`` equal ``specs``: add the missing, remove
+        the extra.
+
+        A participant is named by its identity (chat) or by its messaging binding address with
+        the proxy address (SMS/WhatsApp). Every spec is read and checked first: a bad spec, or
+        two naming the same participant, raises
+        :class:`~conversations_async.errors.InvalidArgumentError` before any request. Then the
+        conversation is listed and the plan made (:class:`~conversations_async.SyncPlan`:
+        ``add``, ``remove``, ``keep``). Membership only: a kept participant is not updated.
+
+        Unless ``dry_run``, or ``confirm`` (a function or coroutine function given the plan)
+        answers false, the plan is carried out: the removals first (as ``delete_many``, so the
+        additions find room under the participant limit), then the additions (as
+        ``create_many``: read back after an ambiguous failure, nobody doubled). ``on_result``
+        gets every result of both; a removal's ``spec`` is the member's
+        :class:`~conversations_async.models.Participant` record.
+
+        Returns a :class:`~conversations_async.SyncReport`: the plan, and the ``removed`` and
+        ``added`` reports (``None`` when nothing was sent). Running it again is safe; once
+        everything succeeded, it plans nothing.
+        """
+        return await sync_membership(
+            self,
+            conversation,
+            specs,
+            delete=DELETE,
+            dry_run=dry_run,
+            concurrency=concurrency,
+            on_result=on_result,
+            confirm=confirm,
+        )

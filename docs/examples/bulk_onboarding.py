@@ -17,7 +17,7 @@ async def main(session: ca.Session) -> None:
             print(f"#{result.index} failed: {result.error}")
 
     report = await session.participants.create_many(conversation.sid, specs, on_result=show)
-    print(report)  # <BulkReport 21 results: created=20, existed=0, failed=1, unknown=0>
+    print(report)  # <BulkReport 21 results: created=20, failed=1>
     assert report.counts[ca.BulkStatus.CREATED] == 20
     assert [r.index for r in report.failed] == [20]
     assert isinstance(report.failed[0].error, ca.InvalidArgumentError)

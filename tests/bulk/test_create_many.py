@@ -75,6 +75,8 @@ async def test_all_created_in_input_order(
         BulkStatus.EXISTED: 0,
         BulkStatus.FAILED: 0,
         BulkStatus.UNKNOWN: 0,
+        BulkStatus.REMOVED: 0,
+        BulkStatus.ABSENT: 0,
     }
     assert sorted(server_identities(emulator, conversation)) == [s.identity for s in specs]
     assert all(r.attempts == 1 and not r.reconciled for r in report)

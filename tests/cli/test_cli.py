@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 from pathlib import Path
 
 import pytest
+from _cli import FAST, read_results, run_cli, use_emulator
 from conftest import FAST_RETRY
 
 from conversations_async import Session, cli
@@ -16,20 +16,7 @@ from conversations_async.testing import Emulator, Faults
 
 @pytest.fixture
 def credentials(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", emulator.account_sid)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", emulator.auth_token)
-    for name in ("TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_EDGE", "TWILIO_REGION"):
-        monkeypatch.delenv(name, raising=False)
-
-
-async def run_cli(*argv: str) -> int:
-    # The CLI runs its own event loop, so it runs in a thread while the emulator serves here.
-    return await asyncio.to_thread(cli.main, list(argv))
-
-
-def read_results(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as file:
-        return list(csv.DictReader(file))
+    use_emulator(monkeypatch, emulator)
 
 
 async def conversation_sid(emulator: Emulator) -> str:
@@ -49,11 +36,11 @@ async def test_csv_import_with_results_and_a_safe_rerun(emulator: Emulator, tmp_
     emulator.faults = Faults(server_error_rate=0.05, disconnect_after_commit_rate=0.05, seed=4)
     code = await run_cli(
         "add-participants", "import", str(source), "--base-url", emulator.base_url,
-        "--results", str(results), "--concurrency", "5", "--no-progress",
+        "--results", str(results), "--concurrency", "5", *FAST,
     )  # fmt: skip
     assert code == 0
     rows = read_results(results)
-    assert sorted(int(r["index"]) for r in rows) == list(range(30))
+    assert sorted(int(r["line"]) for r in rows) == list(range(2, 32))  # the header is line 1
     assert {r["status"] for r in rows} == {"created"}
     entry = emulator.store.conversations[sid]
     assert len(entry.participants) == 30
@@ -64,7 +51,7 @@ async def test_csv_import_with_results_and_a_safe_rerun(emulator: Emulator, tmp_
 
     code = await run_cli(
         "add-participants", sid, str(source), "--base-url", emulator.base_url,
-        "--results", str(results), "--no-progress",
+        "--results", str(results), *FAST,
     )  # fmt: skip
     assert code == 0
     rows = read_results(results)
@@ -75,7 +62,9 @@ async def test_csv_import_with_results_and_a_safe_rerun(emulator: Emulator, tmp_
 
 
 @pytest.mark.usefixtures("credentials")
-async def test_json_lines_with_failures_exit_1(emulator: Emulator, tmp_path: Path) -> None:
+async def test_json_lines_with_bad_lines_and_keep_going_exit_1(
+    emulator: Emulator, tmp_path: Path
+) -> None:
     await conversation_sid(emulator)
     source = tmp_path / "people.jsonl"
     lines = [
@@ -87,13 +76,17 @@ async def test_json_lines_with_failures_exit_1(emulator: Emulator, tmp_path: Pat
     source.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     results = tmp_path / "out.csv"
     code = await run_cli(
-        "add-participants", "import", str(source), "--base-url", emulator.base_url,
-        "--results", str(results), "--no-progress",
+        "add-participants", "import", str(source), "--results", str(results), "--keep-going",
+        *FAST,
     )  # fmt: skip
     assert code == 1
-    rows = sorted(read_results(results), key=lambda r: int(r["index"]))
-    assert [r["status"] for r in rows] == ["created", "failed", "created", "failed"]
+    rows = sorted(read_results(results), key=lambda r: int(r["line"]))
+    assert [(r["line"], r["status"]) for r in rows] == [
+        ("1", "created"), ("2", "failed"), ("3", "created"), ("4", "failed"),
+    ]  # fmt: skip
+    assert [r["address"] for r in rows] == ["", "", "+15550001", ""]
     assert "role_sid" in rows[1]["message"] and "webhook_enabled" in rows[3]["message"]
+    assert rows[1]["error_code"] == rows[3]["error_code"] == "invalid"
 
 
 @pytest.mark.usefixtures("credentials")
@@ -105,7 +98,7 @@ async def test_twilio_errors_carry_their_code(emulator: Emulator, tmp_path: Path
     results = tmp_path / "out.csv"
     code = await run_cli(
         "add-participants", sid, str(source), "--base-url", emulator.base_url,
-        "--results", str(results), "--concurrency", "1", "--no-progress",
+        "--results", str(results), "--concurrency", "1", *FAST,
     )  # fmt: skip
     assert code == 1
     rows = read_results(results)
@@ -120,7 +113,7 @@ async def test_bad_input_files_exit_2(emulator: Emulator, tmp_path: Path) -> Non
     for path in (unknown, missing):
         code = await run_cli(
             "add-participants", "CH" + "0" * 32, str(path), "--base-url", emulator.base_url,
-            "--no-progress",
+            *FAST,
         )  # fmt: skip
         assert code == 2
     assert emulator.counters.requests == 0
@@ -164,7 +157,7 @@ async def test_unknown_results_exit_1_and_ask_for_a_rerun(
     results = tmp_path / "out.csv"
     code = await run_cli(
         "add-participants", sid, str(source), "--base-url", emulator.base_url,
-        "--results", str(results), "--concurrency", "1", "--no-progress",
+        "--results", str(results), "--concurrency", "1", *FAST,
     )  # fmt: skip
     assert code == 1
     rows = read_results(results)

@@ -35,7 +35,8 @@ async def test_the_bot_answers_screens_and_hands_off(
     await emulator.webhooks.drain()
     messages = await _messages(session, conversation.sid)
     assert messages[0] == ("alice", "hello")
-    assert messages[1][0] == example.BOT and messages[1][1].startswith("You said: hello")
+    assert messages[1][0] == example.BOT
+    assert (messages[1][1] or "").startswith("You said: hello")
     assert len(messages) == 2
     deliveries = emulator.webhooks.deliveries
     assert [(d.kind, d.target, d.status) for d in deliveries] == [
