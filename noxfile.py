@@ -1,4 +1,4 @@
-"""Developer tasks. ``python3 -m nox`` runs the default sessions: tests, lint, typing, docs."""
+"""Developer tasks. ``python3 -m nox`` runs the default sessions: tests, arq, lint, typing, docs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "arq", "lint", "typing", "docs"]
 nox.options.reuse_venv = "yes"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
@@ -20,10 +20,10 @@ def _install(session: nox.Session, *groups: str, extras: str = "") -> None:
     session.install("-e", f".{extras}")
 
 
-def _pytest(session: nox.Session) -> None:
+def _pytest(session: nox.Session, *paths: str) -> None:
     # Any non-zero exit fails the session, including pytest's 5 ("no tests collected"):
     # a suite that runs nothing must never pass.
-    session.run("pytest", *session.posargs, env={"PYTHONDEVMODE": "1"})
+    session.run("pytest", *paths, *session.posargs, env={"PYTHONDEVMODE": "1"})
 
 
 @nox.session(python="3.11")
@@ -31,6 +31,13 @@ def tests(session: nox.Session) -> None:
     """The test suite on Python 3.11, against the emulator on loopback."""
     _install(session, "test", extras="[cli]")
     _pytest(session)
+
+
+@nox.session(python="3.11")
+def arq(session: nox.Session) -> None:
+    """The arq worker of the scaling-out guide on real arq workers (arq needs redis-py < 6)."""
+    _install(session, "test", "arq", extras="[cli]")
+    _pytest(session, "tests/docs/test_docs_arq_worker.py")
 
 
 @nox.session(python=EXTRA_PYTHONS or ["3.12", "3.13"], default=False)
@@ -54,6 +61,8 @@ def lint(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """mypy --strict over the package, tests, benchmarks and doc examples."""
     _install(session, "typing", "test", extras="[cli]")
+    # arq's types only: its runtime pin (redis-py < 6) would hold this environment's redis-py back.
+    session.install("--no-deps", *nox.project.dependency_groups(PYPROJECT, "arq"))
     session.run("mypy", "--strict")
 
 

@@ -1,76 +1,102 @@
-"""One onboarding worker of many, sharing the account's limits through Redis.
+"""Onboarding on a queue: arq workers, on any number of hosts, sharing one account's limits.
 
-Start it several times, on one host or many, each with its own slice of the identities::
+Each worker process opens one Session and one RedisLimiter at start-up; every job adds one
+batch of identities to a conversation with ``create_many``. Start as many workers as you like::
 
-    export REDIS_URL=redis://localhost:6379/0 TWILIO_ACCOUNT_SID=AC… TWILIO_AUTH_TOKEN=…
-    python onboarding_worker.py CH… --worker 0 --workers 4 --count 1000 &
-    python onboarding_worker.py CH… --worker 1 --workers 4 --count 1000 &
-    ...
+    export REDIS_URL=redis://redis.internal:6379/0
+    export TWILIO_ACCOUNT_SID=AC… TWILIO_API_KEY=SK… TWILIO_API_SECRET=…
+    arq onboarding_worker.WorkerSettings
 
-Against the emulator (``conversations-async emulator --max-in-flight 20 --writes-per-second 30``)
-add ``--base-url http://127.0.0.1:8099`` and use its printed credentials.
+and queue the work from anywhere with :func:`enqueue`. One Redis serves both the queue and the
+limiter. Against the emulator (``conversations-async emulator``), also export
+``TWILIO_CONVERSATIONS_BASE_URL`` (its root), and ``ONBOARDING_WRITES_PER_SECOND=off`` when it
+runs without ``--writes-per-second``. ``tests/docs/test_docs_arq_worker.py`` runs this very file
+on three arq workers.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import os
+from collections.abc import Sequence
+from typing import Any
+
+from arq import Retry
+from arq.connections import ArqRedis, RedisSettings
+from arq.jobs import Job
 
 import conversations_async as ca
-from conversations_async.errors import ConflictError
 from conversations_async.redis_limiter import RedisLimiter
 
-
-async def onboard(
-    session: ca.Session, conversation: str, identities: list[str]
-) -> tuple[int, list[str]]:
-    """Add each identity once; an identity already there counts as done. (done, failures)"""
-    failures: list[str] = []
-
-    async def add(identity: str) -> None:
-        try:
-            await session.participants.create(conversation, identity=identity)
-        except ConflictError as error:
-            if not error.already_in_conversation:
-                failures.append(f"{identity}: {error}")
-        except ca.ConversationsError as error:
-            failures.append(f"{identity}: {error}")
-
-    # Every coroutine may start at once: the shared limiter decides when each one is sent.
-    await asyncio.gather(*(add(identity) for identity in identities))
-    return len(identities) - len(failures), failures
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+MAX_PERMITS = 20
+"""Requests in flight for the whole account, all workers on all hosts together."""
+BATCH = 100
+"""Identities per job: small jobs are retried cheaply and finish well inside ``job_timeout``."""
+# Twilio allows 30 writes per second per conversation; "off" only for a server without that
+# limit (the emulator started without --writes-per-second).
+_writes = os.environ.get("ONBOARDING_WRITES_PER_SECOND", "30")
+WRITES_PER_SECOND = None if _writes == "off" else float(_writes)
+JOB_TIMEOUT = float(os.environ.get("ONBOARDING_JOB_TIMEOUT", "60"))
+"""Seconds one batch may take (a longer one is cancelled, and fails). A killed worker's job is
+run again by another worker once arq's in-progress mark expires, ``JOB_TIMEOUT + 10`` seconds
+after the job started."""
 
 
-async def run(args: argparse.Namespace) -> int:
-    account_sid = os.environ["TWILIO_ACCOUNT_SID"]
-    async with (
-        RedisLimiter(
-            os.environ.get("REDIS_URL", "redis://localhost:6379/0"),
-            account_sid=account_sid,
-            max_permits=args.max_permits,
-            on_redis_error="fallback",
-        ) as limiter,
-        ca.Session.from_env(limiter=limiter, base_url=args.base_url) as session,
-    ):
-        mine = [f"user-{i:06d}" for i in range(args.worker, args.count, args.workers)]
-        done, failures = await onboard(session, args.conversation, mine)
-    print(f"worker {args.worker}: {done} onboarded, {len(failures)} failed")
-    for failure in failures[:10]:
-        print("  ", failure)
-    return 1 if failures else 0
+async def startup(ctx: dict[str, Any]) -> None:
+    limiter = RedisLimiter(
+        REDIS_URL,
+        account_sid=os.environ["TWILIO_ACCOUNT_SID"],
+        max_permits=MAX_PERMITS,
+        writes_per_second=WRITES_PER_SECOND,
+    )
+    await limiter.check()  # a wrong REDIS_URL fails the worker now, not its first job
+    ctx["limiter"] = limiter
+    ctx["twilio"] = ca.Session.from_env(limiter=limiter)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description="one onboarding worker of many")
-    parser.add_argument("conversation", help="CH… SID or unique name")
-    parser.add_argument("--worker", type=int, default=0, help="this worker's number, from 0")
-    parser.add_argument("--workers", type=int, default=1, help="how many workers share the job")
-    parser.add_argument("--count", type=int, default=100, help="identities in the whole job")
-    parser.add_argument("--max-permits", type=int, default=20, help="account-wide in flight")
-    parser.add_argument("--base-url", default=None, help="e.g. the emulator's root")
-    return asyncio.run(run(parser.parse_args()))
+async def shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["twilio"].aclose()
+    await ctx["limiter"].aclose()
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+async def onboard(ctx: dict[str, Any], conversation: str, identities: list[str]) -> dict[str, Any]:
+    """One job: add each identity to the conversation once; the counts of each status.
+
+    A retried job (its worker died, or arq re-ran it) is safe: who is already there comes back
+    ``existed``, never doubled."""
+    session: ca.Session = ctx["twilio"]
+    report = await session.participants.create_many(
+        conversation, [ca.NewParticipant(identity=identity) for identity in identities]
+    )
+    if report.unknown:
+        # No read-back answered for some: running the same batch again settles them.
+        raise Retry(defer=5)
+    return {
+        **{status.value: count for status, count in report.counts.items()},
+        "failures": {identities[result.index]: str(result.error) for result in report.failed},
+    }
+
+
+class WorkerSettings:
+    functions = (onboard,)
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = RedisSettings.from_dsn(REDIS_URL)
+    job_timeout = JOB_TIMEOUT
+    max_tries = 5  # runs of one job, the first included: a killed worker's job counts one
+    max_jobs = 2  # jobs at a time per worker; the limiter decides when each request is sent
+
+
+async def enqueue(pool: ArqRedis, conversation: str, identities: Sequence[str]) -> list[Job]:
+    """Queue ``identities`` for ``conversation``, one job per ``BATCH``; the jobs queued.
+
+    A job's ID names its batch, so queueing the same batch again while it is queued, running
+    or has its result kept (an hour, arq's default) queues nothing."""
+    jobs = []
+    for start in range(0, len(identities), BATCH):
+        batch = list(identities[start : start + BATCH])
+        job_id = f"onboard:{conversation}:{batch[0]}:{len(batch)}"
+        job = await pool.enqueue_job("onboard", conversation, batch, _job_id=job_id)
+        if job is not None:
+            jobs.append(job)
+    return jobs
