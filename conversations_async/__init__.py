@@ -15,7 +15,7 @@ from ._limits_settings import LimiterSettings
 from ._options import __version__
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
-from ._sansio import Request
+from ._sansio import RawResponse, Request
 from ._session import Session
 from ._types import NOT_GIVEN
 from .errors import (
@@ -39,6 +39,7 @@ from .models import (
     Conversation,
     ConversationState,
     ConversationTimers,
+    Media,
     MessagingBinding,
     Participant,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Limiter",
     "LimiterSettings",
     "LimiterState",
+    "Media",
     "MessagingBinding",
     "NewParticipant",
     "NotFoundError",
@@ -73,6 +75,7 @@ __all__ = [
     "Participant",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "Request",
     "ResponseValidationError",
     "RetryEvent",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from typing import Final
 from urllib.parse import quote
 
@@ -32,6 +32,10 @@ class Request:
     query: FormItems = ()
     form: FormItems = ()
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes | AsyncIterable[bytes] | None = None
+    """A raw body sent as is instead of ``form`` (a media upload), its ``Content-Type`` in
+    ``headers``. An async stream is read once: after it began to be sent, the request is
+    never retried (a body with a true ``replayable`` attribute starts afresh each time)."""
     write_key: str | None = None
     """The per-second write budget this request spends, or None for reads."""
 

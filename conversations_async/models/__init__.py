@@ -7,12 +7,14 @@ One module per resource family.
 
 from ._record import OpenEnum
 from .conversations import Conversation, ConversationState, ConversationTimers
+from .media import Media
 from .participants import MessagingBinding, Participant
 
 __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationTimers",
+    "Media",
     "MessagingBinding",
     "OpenEnum",
     "Participant",

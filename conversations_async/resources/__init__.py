@@ -9,6 +9,7 @@ from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
 from .conversations import Conversations
+from .media import MediaFiles
 from .participants import Participants
 
 
@@ -46,6 +47,7 @@ class ServiceScope(Namespaces):
 
 __all__ = [
     "Conversations",
+    "MediaFiles",
     "Namespaces",
     "NewParticipant",
     "Participants",

@@ -23,6 +23,7 @@ from ._app import (
 from ._faults import Faults
 from ._routes import Route, per_conversation, per_service
 from ._state import Form, Limits, Store, TwilioError
+from ._validation import RefusedRequest, RequestValidator
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -33,6 +34,8 @@ __all__ = [
     "Form",
     "Limits",
     "RecordedRequest",
+    "RefusedRequest",
+    "RequestValidator",
     "Route",
     "Store",
     "TwilioError",
