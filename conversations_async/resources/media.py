@@ -10,6 +10,7 @@ short-lived direct link to the bytes on another host, which is fetched without c
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator
@@ -242,7 +243,7 @@ def _body(data: object, size: object) -> tuple[bytes | AsyncIterable[bytes], int
 
 def _file_body(file: Any, size: int | None) -> tuple[bytes | AsyncIterable[bytes], int | None]:
     mode = getattr(file, "mode", "rb")
-    if isinstance(mode, str) and "b" not in mode:
+    if isinstance(file, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode):
         raise InvalidArgumentError("data", "a file must be opened in binary mode ('rb')")
     try:
         seekable = bool(file.seekable())
