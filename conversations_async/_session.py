@@ -308,8 +308,9 @@ class Session(Namespaces):
             headers = self._form_headers
         else:
             headers = self._plain_headers
-        if request.url is not None and _origin(url) not in self._own_origins:
-            headers = self._anonymous_headers  # credentials never leave our own hosts
+        own = request.url is None or _origin(url) in self._own_origins
+        if not (own if request.credentials is None else request.credentials):
+            headers = self._anonymous_headers  # by default, credentials never leave our hosts
         if request.headers:
             # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).

@@ -38,6 +38,10 @@ class Request:
     never retried (a body with a true ``replayable`` attribute starts afresh each time)."""
     write_key: str | None = None
     """The per-second write budget this request spends, or None for reads."""
+    credentials: bool | None = None
+    """Whether to send the Session's credentials. None: only to the Session's own roots
+    (``base_url``, ``media_base_url``), never to another host; True: to ``url`` too (the pager,
+    for another of Twilio's HTTPS hosts it vetted); False: never."""
 
     @property
     def idempotent(self) -> bool:

@@ -287,6 +287,27 @@ async def test_the_rule_is_the_sessions_for_any_absolute_url(
     assert "Authorization" not in storage.seen[-1]
 
 
+async def test_a_request_may_say_otherwise(
+    hosts: tuple[FakeMediaService, Storage, Session],
+) -> None:
+    service, storage, session = hosts
+    from yarl import URL
+
+    from conversations_async._pagination import next_page_request
+
+    await session.request_raw(
+        Request(method="GET", url=URL(f"{service.storage}/file"), credentials=True)
+    )
+    assert storage.seen[-1]["Authorization"].startswith("Basic ")
+    home = URL(f"{session.media_base_url}/v1/Services/{SERVICE}/Media/{MEDIA}")
+    await session.request(Request(method="GET", url=home, credentials=False))
+    assert "Authorization" not in service.seen[-1][1]
+    # The pager vouches for another of Twilio's HTTPS hosts, and for nothing else.
+    edge = URL("https://conversations.sydney.us1.twilio.com")
+    assert next_page_request(URL("https://conversations.twilio.com/v1/X"), edge).credentials
+    assert next_page_request(URL("/v1/X?PageToken=PT1"), edge).credentials is None
+
+
 async def test_endless_and_empty_redirects_are_refused(
     hosts: tuple[FakeMediaService, Storage, Session],
 ) -> None:
