@@ -87,8 +87,8 @@ class MediaFiles(Resource):
         filename: str | NotGiven = NOT_GIVEN,
         size: int | None = None,
     ) -> Media:
-        """Upload ``data`` as a new file; the :class:`~conversations_async.Media` record (its
-        ``sid`` goes in a message's ``media_sid``).
+        """Upload ``data`` as a new file; its ``Media`` record (whose ``sid`` goes in a
+        message's ``media_sid``).
 
         ``data`` is bytes, a file's path (``str`` or ``pathlib.Path``), a binary file object,
         or an async iterable of byte chunks. A file is streamed, never read whole into memory;

@@ -9,7 +9,7 @@ Opt-in (it needs ``openapi-core``)::
 
 A request the spec would refuse (an unknown method for a path, a path parameter, query
 parameter, form field or declared header that does not match its schema, a missing required
-field, no credentials) is answered as usual and recorded in :attr:`RequestValidator.refused`
+field, no credentials) is answered as usual and recorded in ``RequestValidator.refused``
 (and the emulator's :attr:`~conversations_async.testing.Emulator.refused_requests`): a test then
 fails on the list rather than on one request. A path the spec does not have (the Media Content
 Service, a resource a test added, ``/_emulator/stats``) is beyond the spec and is not checked.
@@ -64,7 +64,7 @@ class RequestValidator:
     """Checks requests against an OpenAPI spec with openapi-core, recording those it refuses.
 
     ``spec`` is the spec as a mapping or the path of its JSON file. One validator may be shared
-    by many emulators (parsing the spec takes a moment); :attr:`refused` lists what every one of
+    by many emulators (parsing the spec takes a moment); ``refused`` lists what every one of
     them was sent that the spec refuses, in order. Verdicts are cached by the whole request,
     so a test suite that sends the same request many times pays for it once.
     """
@@ -102,7 +102,7 @@ class RequestValidator:
         headers: Mapping[str, str] | None = None,
     ) -> RefusedRequest | None:
         """Check one request (``path`` as sent, percent-encoded); the refusal, also appended to
-        :attr:`refused`, or None when the spec accepts it or does not have its path."""
+        ``refused``, or None when the spec accepts it or does not have its path."""
         headers = headers or {}
         declared = tuple(
             (name, headers[name]) for name in self._declared_headers if name in headers

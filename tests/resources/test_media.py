@@ -331,7 +331,8 @@ def test_the_media_root_follows_the_region_not_the_edge() -> None:
     assert str(Session(**credentials, edge="sydney").media_base_url) == "https://mcs.us1.twilio.com"
     custom = Session(**credentials, media_base_url="http://127.0.0.1:9/mcs")
     assert str(custom.media_base_url) == "http://127.0.0.1:9/mcs"
-    for bad in ("ftp://x", "http://example.com", "https://x/?q=1", 5):
+    bad_roots: list[Any] = ["ftp://x", "http://example.com", "https://x/?q=1", 5]
+    for bad in bad_roots:
         with pytest.raises(InvalidArgumentError) as raised:
             Session(**credentials, media_base_url=bad)
         assert raised.value.field == "media_base_url"
