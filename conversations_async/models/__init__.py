@@ -7,6 +7,7 @@ One module per resource family.
 
 from ._record import OpenEnum
 from .conversations import Conversation, ConversationState, ConversationTimers
+from .media import Media
 from .messages import (
     DeliveryReceipt,
     DeliveryStatus,
@@ -37,6 +38,7 @@ __all__ = [
     "ConversationWebhookMethod",
     "DeliveryReceipt",
     "DeliveryStatus",
+    "Media",
     "Message",
     "MessageDelivery",
     "MessageMedia",

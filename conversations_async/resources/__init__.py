@@ -12,6 +12,7 @@ from ._sync import SyncPlan, SyncReport
 from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
 from .delivery_receipts import DeliveryReceipts
+from .media import MediaFiles
 from .messages import Messages
 from .participant_conversations import ParticipantConversations
 from .participants import Participants
@@ -66,6 +67,7 @@ __all__ = [
     "ConversationWebhooks",
     "Conversations",
     "DeliveryReceipts",
+    "MediaFiles",
     "Messages",
     "Namespaces",
     "NewParticipant",
