@@ -12,9 +12,9 @@ import ipaddress
 import platform
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Final
+from typing import Final, NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -152,7 +152,7 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_base_url(base_url: str | URL) -> URL:
+def check_base_url(base_url: object) -> URL:
     if not isinstance(base_url, str | URL):
         raise InvalidArgumentError(
             "base_url", f"must be a string or a yarl.URL, not {type(base_url).__name__}"
@@ -261,6 +261,77 @@ def credentials(
     return account, username, password
 
 
+ENVIRONMENT_VARIABLES: Final = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_KEY",
+    "TWILIO_API_SECRET",
+    "TWILIO_CONVERSATIONS_BASE_URL",
+    "TWILIO_EDGE",
+    "TWILIO_REGION",
+)
+"""Every variable a Session reads (see :func:`from_environment`)."""
+
+
+class Located(NamedTuple):
+    """The credential and host options, after the environment filled in what was not given."""
+
+    account_sid: object
+    auth_token: object
+    api_key: object
+    api_secret: object
+    base_url: object
+    edge: object
+    region: object
+
+
+def from_environment(
+    environ: Mapping[str, str],
+    *,
+    account_sid: object,
+    auth_token: object,
+    api_key: object,
+    api_secret: object,
+    base_url: object,
+    edge: object,
+    region: object,
+) -> Located:
+    """The Session's credential and host arguments (``None``: not given), completed from
+    ``environ`` group by group. Empty variables count as unset.
+
+    - ``account_sid``: the argument, else ``TWILIO_ACCOUNT_SID``.
+    - The secret: when any of ``auth_token``, ``api_key``, ``api_secret`` is given, those
+      alone (an explicit token never pairs with the environment's key). Otherwise
+      ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` when ``TWILIO_API_KEY`` is set, else
+      ``TWILIO_AUTH_TOKEN``.
+    - The host: when any of ``base_url``, ``edge``, ``region`` is given, those alone.
+      Otherwise ``TWILIO_CONVERSATIONS_BASE_URL`` when set, else ``TWILIO_EDGE`` and
+      ``TWILIO_REGION``.
+    """
+
+    def env(name: str) -> str | None:
+        return environ.get(name) or None
+
+    if account_sid is None:
+        account_sid = env("TWILIO_ACCOUNT_SID")
+    if auth_token is None and api_key is None and api_secret is None:
+        if env("TWILIO_API_KEY"):
+            api_key, api_secret = env("TWILIO_API_KEY"), env("TWILIO_API_SECRET")
+        else:
+            auth_token = env("TWILIO_AUTH_TOKEN")
+    if base_url is None and edge is None and region is None:
+        base_url = env("TWILIO_CONVERSATIONS_BASE_URL")
+        if base_url is None:
+            edge, region = env("TWILIO_EDGE"), env("TWILIO_REGION")
+    return Located(account_sid, auth_token, api_key, api_secret, base_url, edge, region)
+
+
+def check_retry(retry: object) -> RetryPolicy:
+    if not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentError("retry", f"must be a RetryPolicy, not {type(retry).__name__}")
+    return retry
+
+
 def check_options(
     *,
     max_concurrency: object,
@@ -274,8 +345,7 @@ def check_options(
     check_int("max_concurrency", max_concurrency, minimum=1)
     if writes_per_second is not None:
         check_number("writes_per_second", writes_per_second, exclusive=True)
-    if not isinstance(retry, RetryPolicy):
-        raise InvalidArgumentError("retry", f"must be a RetryPolicy, not {type(retry).__name__}")
+    check_retry(retry)
     if limiter is not None and not isinstance(limiter, Limiter):
         raise InvalidArgumentError(
             "limiter", f"needs slot() and state (see Limiter), not {type(limiter).__name__}"

@@ -7,19 +7,28 @@ decide. A retry sleeps *outside* the limiter, so a backoff never holds a permit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Self
 from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
 
+from ._lifecycle import Lifecycle
 from ._limits import AdaptiveLimiter, Limiter, Slot
+from ._observe import (
+    AttemptWatcher,
+    RequestObserver,
+    SessionStats,
+    ask_retry_hook,
+    log_retry,
+    note_attempt,
+)
 from ._options import (
     BODY_METHODS,
     DEFAULT_MAX_CONCURRENCY,
@@ -32,29 +41,35 @@ from ._options import (
     check_base_url,
     check_host_label,
     check_options,
+    check_retry,
     check_timeout,
     credentials,
+    from_environment,
     twilio_host,
     user_agent,
 )
-from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
+from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._sansio import Request, decode_success, status_error
-from ._types import JSON
+from ._transport import SEND_ERRORS, failure_of
+from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
     APIConnectionError,
-    APITimeoutError,
     ConversationsError,
     InvalidArgumentError,
     RateLimitError,
     SessionClosedError,
-    SessionLoopError,
 )
 from .resources import Namespaces, ServiceScope
 
 logger = logging.getLogger("conversations_async")
+_DEBUG = logging.DEBUG
+_ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "conversations_async_environ", default=None
+)
+"""The environment a Session reads: os.environ, or the mapping given to from_env()."""
 
 
-class Session(Namespaces):
+class Session(Namespaces, Lifecycle):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -63,7 +78,13 @@ class Session(Namespaces):
             participant = await session.participants.create("CH…", identity="alice")
 
     Credentials are an Account SID with its Auth Token, or an API key pair (``api_key`` +
-    ``api_secret``, recommended by Twilio) with the ``account_sid``. The Session builds its
+    ``api_secret``, recommended by Twilio) with the ``account_sid``. What is not given is read
+    from the environment, group by group: ``account_sid`` from ``TWILIO_ACCOUNT_SID``; the
+    secret, unless any of ``auth_token``, ``api_key``, ``api_secret`` is given, from
+    ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (when ``TWILIO_API_KEY`` is set) or
+    ``TWILIO_AUTH_TOKEN``; the host, unless any of ``base_url``, ``edge``, ``region`` is given,
+    from ``TWILIO_CONVERSATIONS_BASE_URL`` or ``TWILIO_EDGE`` / ``TWILIO_REGION``. So
+    ``Session()`` is ``Session.from_env()``, and an explicit argument always wins. The Session builds its
     aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
     only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
 
@@ -91,10 +112,24 @@ class Session(Namespaces):
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        account_sid, username, password = credentials(account_sid, auth_token, api_key, api_secret)
-        edge = check_host_label("edge", edge)
-        region = check_host_label("region", region)
-        if base_url is not None and (edge or region):
+        environ = _ENVIRON.get()
+        found = from_environment(
+            os.environ if environ is None else environ,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            api_key=api_key,
+            api_secret=api_secret,
+            base_url=base_url,
+            edge=edge,
+            region=region,
+        )
+        account_sid, username, password = credentials(
+            found.account_sid, found.auth_token, found.api_key, found.api_secret
+        )
+        root = found.base_url
+        edge = check_host_label("edge", found.edge)
+        region = check_host_label("region", found.region)
+        if root is not None and (edge or region):
             raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
         check_options(
             max_concurrency=max_concurrency,
@@ -108,7 +143,7 @@ class Session(Namespaces):
         self._username = username
         # Kept only as the encoded header, behind Secret: base64 of a token is the token.
         self._authorization = Secret(basic_authorization(username, password))
-        self.base_url: URL = check_base_url(base_url or f"https://{twilio_host(edge, region)}")
+        self.base_url: URL = check_base_url(root or f"https://{twilio_host(edge, region)}")
         self.timeout: aiohttp.ClientTimeout = check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
@@ -118,15 +153,7 @@ class Session(Namespaces):
             max_permits=max_concurrency, writes_per_second=writes_per_second
         )
         self._sleep: Sleep = sleep or asyncio.sleep
-        self._http = http_session
-        self._owns_http = http_session is None
-        self._closed = False
-        self._entered = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # The tasks inside request() now, so that aclose() can end them (queued in the limiter,
-        # sleeping before a retry or waiting for an answer) with SessionClosedError.
-        self._running: set[asyncio.Task[Any]] = set()
-        self._cancelled_by_close: set[asyncio.Task[Any]] = set()
+        self._init_lifecycle(http_session)
         # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
         # so they go on each request rather than on the ClientSession).
         self._plain_headers = FixedHeaders(
@@ -143,113 +170,51 @@ class Session(Namespaces):
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
         self.stats = SessionStats()
+        """Attempts sent, retries and 429s so far (shared with every :meth:`with_options` view)."""
+        # Set by conversations_async.otel.instrument(); None costs the hot path one check.
+        self._observer: RequestObserver | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: object) -> Session:
-        """A Session from ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN`` or
-        ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``).
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Session:
+        """A Session from the ``TWILIO_*`` variables of ``environ`` (default ``os.environ``).
 
-        ``TWILIO_CONVERSATIONS_BASE_URL``, when set, replaces the service root (for example to
-        point an unchanged program at the emulator). Keyword arguments override the environment.
+        The same as ``Session(**kwargs)``, which reads the environment for whatever is not
+        given (see :class:`Session`), except that ``environ`` replaces ``os.environ``.
+        ``TWILIO_CONVERSATIONS_BASE_URL``, when set, replaces the service root, for example to
+        point an unchanged program at the emulator.
         """
-        env = os.environ if environ is None else environ
-        options: dict[str, object] = {
-            "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
-            "edge": env.get("TWILIO_EDGE") or None,
-            "region": env.get("TWILIO_REGION") or None,
-            "base_url": env.get("TWILIO_CONVERSATIONS_BASE_URL") or None,
-        }
-        if env.get("TWILIO_API_KEY"):
-            options["api_key"] = env.get("TWILIO_API_KEY")
-            options["api_secret"] = env.get("TWILIO_API_SECRET")
-        else:
-            options["auth_token"] = env.get("TWILIO_AUTH_TOKEN")
-        options.update(kwargs)
-        if options.get("base_url") is not None:
-            options["edge"] = options["region"] = None
-        return cls(**options)  # type: ignore[arg-type]
+        token = _ENVIRON.set(os.environ if environ is None else environ)
+        try:
+            return cls(**kwargs)
+        finally:
+            _ENVIRON.reset(token)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+    ) -> Session:
+        """This Session with another ``timeout`` or ``retry`` policy, for the calls made
+        through it::
+
+            patient = session.with_options(timeout=120, retry=RetryPolicy(attempts=20))
+            await patient.participants.create(conversation_sid, identity="alice")
+            await patient.service("IS…").conversations.fetch(conversation_sid)
+
+        A light view: it shares this Session's pool, limiter, counters, instrumentation and
+        lifecycle (closing either closes both; a view cannot be entered with ``async with``).
+        Options left out keep this Session's; each is checked as the constructor checks it.
+        """
+        return _SessionView(
+            self,
+            timeout=self.timeout if timeout is NOT_GIVEN else check_timeout(timeout),
+            retry=self.retry if retry is NOT_GIVEN else check_retry(retry),
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<Session account_sid={self.account_sid!r} base_url={str(self.base_url)!r} {state}>"
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    async def __aenter__(self) -> Self:
-        if self._closed:
-            raise SessionClosedError("this Session is closed; create a new one")
-        if self._entered:
-            raise RuntimeError("this Session is already entered; use one `async with` at a time")
-        self._entered = True
-        self._ensure_http()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """End this Session's requests and close the pool if this Session built it.
-
-        Every request still running (waiting for an answer, queued in the limiter or sleeping
-        before a retry) raises :class:`~conversations_async.errors.SessionClosedError`. Idempotent; a borrowed pool stays open.
-        """
-        if self._closed:
-            return
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
-            raise SessionLoopError("close a Session in the event loop it was used in")
-        self._closed = True
-        current = asyncio.current_task()
-        for task in self._running:
-            if task is not current and not task.done():
-                self._cancelled_by_close.add(task)
-                task.cancel()
-        http, self._http = self._http, None
-        if http is not None and self._owns_http:
-            await http.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _ensure_http(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise SessionClosedError("this Session is closed; create a new one")
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._bind(loop)
-        if self._http is None:
-            connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
-            self._http = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, raise_for_status=False
-            )
-        return self._http
-
-    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._loop is not None:
-            raise SessionLoopError(
-                "a Session belongs to the event loop it was first used in; "
-                "open one Session per event loop"
-            )
-        # aiohttp has no public accessor for a ClientSession's loop.
-        if self._http is not None and getattr(self._http, "_loop", loop) is not loop:
-            raise SessionLoopError("the borrowed http_session belongs to another event loop")
-        self._loop = loop
-
-    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        # getattr: __init__ may have raised before these were set.
-        owns_open_pool = getattr(self, "_owns_http", False) and getattr(self, "_http", None)
-        if owns_open_pool and not self._closed:
-            _warn(
-                f"{self!r} was never closed; use `async with Session(...)` or `await aclose()`",
-                ResourceWarning,
-                source=self,
-                stacklevel=1,
-            )
 
     # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
 
@@ -278,6 +243,27 @@ class Session(Namespaces):
 
         Raises the typed errors of :mod:`conversations_async.errors`; never an aiohttp one.
         """
+        return await self._dispatch(request, self.retry, self.timeout)
+
+    def _dispatch(
+        self, request: Request, retry: RetryPolicy, timeout: aiohttp.ClientTimeout
+    ) -> Awaitable[JSON]:
+        observer = self._observer
+        if observer is None:
+            return self._request(request, retry, timeout, None)
+        return observer.observe(
+            request,
+            request.resolve(self.base_url),
+            lambda watcher: self._request(request, retry, timeout, watcher),
+        )
+
+    async def _request(
+        self,
+        request: Request,
+        retry: RetryPolicy,
+        client_timeout: aiohttp.ClientTimeout,
+        watcher: AttemptWatcher | None,
+    ) -> JSON:
         http = self._ensure_http()
         url = request.resolve(self.base_url)
         data: bytes | None = None
@@ -296,6 +282,8 @@ class Session(Namespaces):
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        # Asked once per request: with neither DEBUG logging nor a watcher, no attempt is timed.
+        watching = watcher is not None or logger.isEnabledFor(_DEBUG)
         try:
             started = time.monotonic()
             slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
@@ -304,31 +292,38 @@ class Session(Namespaces):
                 attempt += 1
                 self.stats.requests += 1
                 async with self.limiter.slot(request.write_key) as slot:
+                    sent = time.monotonic() if watching else 0.0
                     try:
                         status, response_headers, body = await self._send_once(
-                            http, request, url, data, headers
+                            http, request, url, data, headers, client_timeout
                         )
                     except APIConnectionError as failure:
                         error: ConversationsError = failure
                     else:
+                        if 200 <= status < 300:
+                            slot.succeeded()
+                            if watching:
+                                note_attempt(
+                                    watcher, request, url, attempt, sent, status, response_headers
+                                )
+                            return decode_success(status, body)
                         if status != 429:
                             slot.succeeded()
-                            if 200 <= status < 300:
-                                return decode_success(status, body)
                         error = status_error(
                             status, response_headers, body, method=request.method, url=str(url)
                         )
                     elapsed = max(time.monotonic() - started, slept)
-                    wait = self.retry.next_wait(error, request, attempt, elapsed)
+                    wait = retry.next_wait(error, request, attempt, elapsed)
                     if isinstance(error, RateLimitError):
                         self._report_throttled(slot, error, wait)
+                if wait is not None:
+                    wait = ask_retry_hook(retry, error, request, url, attempt, wait)
+                if watching:
+                    note_attempt(watcher, request, url, attempt, sent, None, None, error, wait)
                 if wait is None:
                     raise error
-                wait = self._notify_retry(error, request, url, attempt, wait)
                 self.stats.retries += 1
-                logger.info(
-                    "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
-                )
+                log_retry(error, request, url, attempt, retry.attempts, wait)
                 await self._sleep(wait)
                 slept += wait
                 http = self._ensure_http()
@@ -356,18 +351,6 @@ class Session(Namespaces):
         # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
         slot.throttled(wait if error.retry_after is not None else None)
 
-    def _notify_retry(
-        self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float
-    ) -> float:
-        hook = self.retry.on_retry
-        if hook is None:
-            return wait
-        event = RetryEvent(
-            error=error, method=request.method, url=str(url), attempt=attempt, wait=wait
-        )
-        override = hook(event)
-        return wait if override is None else max(0.0, float(override))
-
     async def _send_once(
         self,
         http: aiohttp.ClientSession,
@@ -375,6 +358,7 @@ class Session(Namespaces):
         url: URL,
         data: bytes | None,
         headers: Mapping[str, str],
+        client_timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One send and read of the whole body: the status, headers and body of the answer.
 
@@ -390,55 +374,48 @@ class Session(Namespaces):
                 data=data,
                 headers=headers,
                 allow_redirects=False,
-                timeout=self.timeout,
+                timeout=client_timeout,
                 raise_for_status=False,
             ) as response:
                 return response.status, response.headers, await response.read()
-        except aiohttp.ConnectionTimeoutError as exc:
-            failure: ConversationsError = self._connection_error(exc, request, url, sent=False)
-        except aiohttp.ClientConnectorError as exc:
-            failure = self._connection_error(exc, request, url, sent=False)
-        except TimeoutError as exc:
-            failure = self._connection_error(exc, request, url, sent=True)
-        except (aiohttp.ClientError, OSError) as exc:
-            failure = self._connection_error(exc, request, url, sent=True)
-        except (RuntimeError, ValueError, AssertionError) as exc:
-            # aiohttp refusing the pool itself: closed, or settings it cannot combine with ours.
-            failure = self._pool_error(exc, http, request, url)
+        except SEND_ERRORS as exc:
+            failure = failure_of(exc, http, request, url, borrowed=not self._owns_http)
         if self._closed:
             failure = SessionClosedError("the Session was closed during the request")
         # Raised here, after the except block, so that aiohttp's exception (which may carry our
         # request headers) is not even kept as __context__.
         raise failure
 
-    def _connection_error(
-        self, exc: BaseException, request: Request, url: URL, *, sent: bool
-    ) -> APIConnectionError:
-        # Only the exception's type and text: aiohttp objects may carry our request headers.
-        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
-        return cls(description, method=request.method, url=str(url), sent=sent)
 
-    def _pool_error(
-        self, exc: BaseException, http: aiohttp.ClientSession, request: Request, url: URL
-    ) -> ConversationsError:
-        if http.closed:
-            return SessionClosedError("the http_session this Session borrowed is closed")
-        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if not self._owns_http:
-            return InvalidArgumentError("http_session", f"aiohttp refused to send: {description}")
-        return APIConnectionError(description, method=request.method, url=str(url), sent=True)
+class _SessionView(Session):
+    """What :meth:`Session.with_options` returns: the same Session with another timeout and
+    retry policy. ``Session.__init__`` is not run: everything else is read from the Session."""
 
+    def __init__(
+        self, session: Session, *, timeout: aiohttp.ClientTimeout, retry: RetryPolicy
+    ) -> None:
+        # A view of a view is a view of the Session: state is only ever written on the Session.
+        self._session: Session = getattr(session, "_session", session)
+        self.timeout = timeout
+        self.retry = retry
 
-class SessionStats:
-    """Counters a Session keeps, for logs and summaries."""
-
-    __slots__ = ("requests", "retries", "throttled")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.retries = 0
-        self.throttled = 0
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for what the view does not hold itself: the Session's shared state.
+        if name == "_session":
+            raise AttributeError(name)
+        return getattr(self._session, name)
 
     def __repr__(self) -> str:
-        return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"
+        return f"<Session view timeout={self.timeout.total}s of {self._session!r}>"
+
+    async def request(self, request: Request) -> JSON:
+        return await self._session._dispatch(request, self.retry, self.timeout)
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    async def __aenter__(self) -> Self:
+        raise RuntimeError("enter the Session itself; a view of it shares its lifecycle")
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        pass  # only the Session itself warns when it was never closed

@@ -413,10 +413,15 @@ class RedisLimiter:
         self._note_shared(shared.permits, shared.epoch, shared.pause)
 
     def _note_shared(self, permits: int, epoch: int, pause: float) -> None:
+        if epoch > self._shared_epoch:
+            logger.info("429: the shared limiter is at %d permits (halving %d)", permits, epoch)
         self._shared_permits = permits
         self._shared_epoch = epoch
         if pause > 0:
-            self._pause_until = max(self._pause_until, time.monotonic() + pause)
+            until = time.monotonic() + pause
+            if until > self._pause_until + 0.05:  # a new pause, not the same one seen again
+                logger.info("429: every worker pauses %.2fs (shared Retry-After)", pause)
+            self._pause_until = max(self._pause_until, until)
 
     # -- Redis lost --------------------------------------------------------------------------
 

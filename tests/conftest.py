@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from conversations_async import Conversation, RetryPolicy, Session
+from conversations_async._options import ENVIRONMENT_VARIABLES
 from conversations_async.testing import Emulator
 
 # No waiting between tries, so retry tests stay fast; behaviour is otherwise the default.
@@ -18,6 +19,13 @@ FAST_RETRY = RetryPolicy(initial=0.0, max_wait=0.0, jitter=False)
 # A copy of Twilio's official OpenAPI spec (twilio-oai at d50069b44ea8), kept in the repository
 # so the tests need nothing outside it.
 SPEC_PATH = Path(__file__).resolve().parent / "spec" / "twilio_conversations_v1.json"
+
+
+@pytest.fixture(autouse=True)
+def _no_twilio_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Session reads TWILIO_* for what it is not given: no test sees the developer's own."""
+    for name in ENVIRONMENT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
