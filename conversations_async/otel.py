@@ -37,8 +37,7 @@ try:
     from opentelemetry import metrics, trace
 except ImportError as missing:  # pragma: no cover - the extra is installed in every test run
     raise ImportError(
-        "conversations_async.otel needs opentelemetry-api: "
-        "pip install 'conversations-async[otel]'"
+        "conversations_async.otel needs opentelemetry-api: pip install 'conversations-async[otel]'"
     ) from missing
 
 from yarl import URL
@@ -139,7 +138,9 @@ class _SpanWatcher:
             )
             return
         # The last attempt failed: the request raises this error.
-        span.set_attribute("error.type", str(status) if status is not None else type(error).__name__)
+        span.set_attribute(
+            "error.type", str(status) if status is not None else type(error).__name__
+        )
         if isinstance(error, APIStatusError) and error.code is not None:
             span.set_attribute("twilio.error_code", error.code)
 

@@ -276,6 +276,10 @@ class Emulator:
         counters.by_status[response.status] += 1
         if response.status == 429:
             counters.throttled += 1
+        if not response.prepared:
+            # Twilio sends one on every answer (RQ + 32 hex digits); numbered here, so that
+            # seeded SIDs stay as they were.
+            response.headers["Twilio-Request-Id"] = f"RQ{counters.requests:032x}"
         return response
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
