@@ -12,7 +12,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Self
 from urllib.parse import urlencode
 
@@ -238,16 +238,21 @@ class Session(Namespaces, Lifecycle):
 
     # -- the request loop -------------------------------------------------------------------
 
-    async def request(self, request: Request) -> JSON:
+    def request(self, request: Request) -> Coroutine[Any, Any, JSON]:
         """Send ``request`` with limiting and retries; the decoded JSON of a 2xx answer.
 
-        Raises the typed errors of :mod:`conversations_async.errors`; never an aiohttp one.
+        A coroutine (``await session.request(r)``). Raises the typed errors of
+        :mod:`conversations_async.errors`; never an aiohttp one.
         """
-        return await self._dispatch(request, self.retry, self.timeout)
+        # Not itself ``async``: it hands back the loop's coroutine, one frame fewer per request.
+        if self._observer is None:
+            return self._request(request, self.retry, self.timeout, None)
+        return self._dispatch(request, self.retry, self.timeout)
 
     def _dispatch(
         self, request: Request, retry: RetryPolicy, timeout: aiohttp.ClientTimeout
-    ) -> Awaitable[JSON]:
+    ) -> Coroutine[Any, Any, JSON]:
+        """The request's coroutine: the loop itself, or inside the observer's span."""
         observer = self._observer
         if observer is None:
             return self._request(request, retry, timeout, None)
@@ -408,8 +413,8 @@ class _SessionView(Session):
     def __repr__(self) -> str:
         return f"<Session view timeout={self.timeout.total}s of {self._session!r}>"
 
-    async def request(self, request: Request) -> JSON:
-        return await self._session._dispatch(request, self.retry, self.timeout)
+    def request(self, request: Request) -> Coroutine[Any, Any, JSON]:
+        return self._session._dispatch(request, self.retry, self.timeout)
 
     async def aclose(self) -> None:
         await self._session.aclose()
