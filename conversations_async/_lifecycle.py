@@ -70,6 +70,7 @@ class Lifecycle:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`aclose` has run (the Session cannot be used again)."""
         return self._closed
 
     def _ensure_http(self) -> aiohttp.ClientSession:

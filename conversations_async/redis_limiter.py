@@ -2,8 +2,9 @@
 
 Twilio's limits belong to the account (requests in flight) and to each conversation and service
 (30 writes per second), not to one process. Workers that each keep their own in-process limiter
-overrun the account together. :class:`RedisLimiter` keeps the same :class:`~conversations_async.
-_limits.Limiter` protocol as the in-process limiters, with its state in Redis::
+overrun the account together. :class:`RedisLimiter` keeps the same
+:class:`~conversations_async.Limiter` protocol as the in-process limiters, with its state in
+Redis::
 
     from conversations_async.redis_limiter import RedisLimiter
 
