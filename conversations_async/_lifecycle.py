@@ -52,7 +52,8 @@ class Lifecycle:
         """End this Session's requests and close the pool if this Session built it.
 
         Every request still running (waiting for an answer, queued in the limiter or sleeping
-        before a retry) raises :class:`~conversations_async.errors.SessionClosedError`. Idempotent; a borrowed pool stays open.
+        before a retry) raises :class:`~conversations_async.errors.SessionClosedError`.
+        Idempotent; a borrowed pool stays open.
         """
         if self._closed:
             return

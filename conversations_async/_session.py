@@ -84,9 +84,12 @@ class Session(Namespaces, Lifecycle):
     ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (when ``TWILIO_API_KEY`` is set) or
     ``TWILIO_AUTH_TOKEN``; the host, unless any of ``base_url``, ``edge``, ``region`` is given,
     from ``TWILIO_CONVERSATIONS_BASE_URL`` or ``TWILIO_EDGE`` / ``TWILIO_REGION``. So
-    ``Session()`` is ``Session.from_env()``, and an explicit argument always wins. The Session builds its
-    aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
-    only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
+    ``Session()`` is ``Session.from_env()``, and an explicit argument always wins.
+
+    The Session builds its aiohttp pool lazily inside the running loop, so it may be
+    constructed anywhere; it closes only a pool it built itself. Pass ``http_session`` to
+    borrow yours: it is never closed. :meth:`with_options` gives a view with another timeout
+    or retry policy that shares everything else.
 
     ``timeout`` is seconds (finite, > 0) or an ``aiohttp.ClientTimeout`` whose ``total`` is set,
     the only one that bounds a whole call, so none can hang. Every option is checked here: a bad

@@ -195,8 +195,8 @@ def instrument(
     meter_provider: metrics.MeterProvider | None = None,
     metric_attributes: Mapping[str, str] | None = None,
 ) -> Instrumentation:
-    """Trace every request of ``session`` (and of its :meth:`~conversations_async.Session.with_options`
-    views) and report its limiter's state.
+    """Trace every request of ``session`` (and of its
+    :meth:`~conversations_async.Session.with_options` views) and report its limiter's state.
 
     The providers default to OpenTelemetry's global ones. ``metric_attributes`` are added to
     ``twilio.account_sid`` on the limiter metrics, to tell apart Sessions of one account.
