@@ -76,7 +76,6 @@ async def test_a_request_is_one_client_span_with_http_and_twilio_attributes(
     participant = await session.participants.create(conversation.sid, identity="alice")
     [span] = spans(exporter)
     attributes = dict(span.attributes or {})
-    print("span", span.name, attributes, [(e.name, dict(e.attributes or {})) for e in span.events])
     assert span.kind is SpanKind.CLIENT
     assert span.name == "POST /v1/Conversations/{id}/Participants"
     assert span.status.status_code is StatusCode.UNSET
