@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from collections import deque
 from contextlib import AbstractAsyncContextManager
@@ -31,6 +32,8 @@ from .errors import InvalidArgumentError, SessionLoopError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
+
+logger = logging.getLogger("conversations_async.limits")
 
 _TIMER_SLACK = 0.002
 """Seconds a paced write may start late and still keep its key on schedule."""
@@ -430,8 +433,10 @@ class AdaptiveLimiter:
             # First 429 of this window: the request was sent after the last halving.
             self._permits = max(self._min, self._permits // 2)
             self._epoch += 1
+            logger.info("429: limiter halved to %d permits", self._permits)
         if retry_after is not None and retry_after > 0 and self._retry_after_cap > 0:
             until = self._now() + min(retry_after, self._retry_after_cap)
             if until > self._pause_until:
                 self._pause_until = until
                 self._requeue_all()
+                logger.info("429: every request pauses %.2fs (Retry-After)", until - self._now())

@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Final
+from typing import Final, NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -61,26 +61,6 @@ def media_host(region: str | None) -> str:
     Twilio's edge locations do not serve the Media REST API, so an edge changes nothing here.
     """
     return f"mcs.{region or 'us1'}.twilio.com"
-
-
-def env_options(env: Mapping[str, str], overrides: Mapping[str, object]) -> dict[str, object]:
-    """The Session's options from the environment (see ``Session.from_env``)."""
-    options: dict[str, object] = {
-        "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
-        "edge": env.get("TWILIO_EDGE") or None,
-        "region": env.get("TWILIO_REGION") or None,
-        "base_url": env.get("TWILIO_CONVERSATIONS_BASE_URL") or None,
-        "media_base_url": env.get("TWILIO_CONVERSATIONS_MEDIA_BASE_URL") or None,
-    }
-    if env.get("TWILIO_API_KEY"):
-        options["api_key"] = env.get("TWILIO_API_KEY")
-        options["api_secret"] = env.get("TWILIO_API_SECRET")
-    else:
-        options["auth_token"] = env.get("TWILIO_AUTH_TOKEN")
-    options.update(overrides)
-    if options.get("base_url") is not None:
-        options["edge"] = options["region"] = None
-    return options
 
 
 def basic_authorization(username: str, password: str) -> str:
@@ -180,7 +160,7 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_base_url(base_url: str | URL, field: str = "base_url") -> URL:
+def check_base_url(base_url: object, field: str = "base_url") -> URL:
     if not isinstance(base_url, str | URL):
         raise InvalidArgumentError(
             field, f"must be a string or a yarl.URL, not {type(base_url).__name__}"
@@ -287,6 +267,85 @@ def credentials(
     return account, username, password
 
 
+ENVIRONMENT_VARIABLES: Final = (
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_KEY",
+    "TWILIO_API_SECRET",
+    "TWILIO_CONVERSATIONS_BASE_URL",
+    "TWILIO_EDGE",
+    "TWILIO_REGION",
+)
+"""Every variable a Session reads (see :func:`from_environment`)."""
+
+
+class Located(NamedTuple):
+    """The credential and host options, after the environment filled in what was not given."""
+
+    account_sid: object
+    auth_token: object
+    api_key: object
+    api_secret: object
+    base_url: object
+    edge: object
+    region: object
+    media_base_url: object
+
+
+def from_environment(
+    environ: Mapping[str, str],
+    *,
+    account_sid: object,
+    auth_token: object,
+    api_key: object,
+    api_secret: object,
+    base_url: object,
+    edge: object,
+    region: object,
+    media_base_url: object = None,
+) -> Located:
+    """The Session's credential and host arguments (``None``: not given), completed from
+    ``environ`` group by group. Empty variables count as unset.
+
+    - ``account_sid``: the argument, else ``TWILIO_ACCOUNT_SID``.
+    - The secret: when any of ``auth_token``, ``api_key``, ``api_secret`` is given, those
+      alone (an explicit token never pairs with the environment's key). Otherwise
+      ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` when ``TWILIO_API_KEY`` is set, else
+      ``TWILIO_AUTH_TOKEN``.
+    - The host: when any of ``base_url``, ``edge``, ``region`` is given, those alone.
+      Otherwise ``TWILIO_CONVERSATIONS_BASE_URL`` when set, else ``TWILIO_EDGE`` and
+      ``TWILIO_REGION``.
+    - The media host: ``media_base_url``, else ``TWILIO_CONVERSATIONS_MEDIA_BASE_URL`` (else
+      it follows the region).
+    """
+
+    def env(name: str) -> str | None:
+        return environ.get(name) or None
+
+    if account_sid is None:
+        account_sid = env("TWILIO_ACCOUNT_SID")
+    if auth_token is None and api_key is None and api_secret is None:
+        if env("TWILIO_API_KEY"):
+            api_key, api_secret = env("TWILIO_API_KEY"), env("TWILIO_API_SECRET")
+        else:
+            auth_token = env("TWILIO_AUTH_TOKEN")
+    if base_url is None and edge is None and region is None:
+        base_url = env("TWILIO_CONVERSATIONS_BASE_URL")
+        if base_url is None:
+            edge, region = env("TWILIO_EDGE"), env("TWILIO_REGION")
+    if media_base_url is None:
+        media_base_url = env("TWILIO_CONVERSATIONS_MEDIA_BASE_URL")
+    return Located(
+        account_sid, auth_token, api_key, api_secret, base_url, edge, region, media_base_url
+    )
+
+
+def check_retry(retry: object) -> RetryPolicy:
+    if not isinstance(retry, RetryPolicy):
+        raise InvalidArgumentError("retry", f"must be a RetryPolicy, not {type(retry).__name__}")
+    return retry
+
+
 def check_options(
     *,
     max_concurrency: object,
@@ -300,8 +359,7 @@ def check_options(
     check_int("max_concurrency", max_concurrency, minimum=1)
     if writes_per_second is not None:
         check_number("writes_per_second", writes_per_second, exclusive=True)
-    if not isinstance(retry, RetryPolicy):
-        raise InvalidArgumentError("retry", f"must be a RetryPolicy, not {type(retry).__name__}")
+    check_retry(retry)
     if limiter is not None and not isinstance(limiter, Limiter):
         raise InvalidArgumentError(
             "limiter", f"needs slot() and state (see Limiter), not {type(limiter).__name__}"

@@ -7,21 +7,24 @@ decide. A retry sleeps *outside* the limiter, so a backoff never holds a permit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
-import time
 import warnings
-from collections.abc import AsyncIterable, Callable, Mapping
-from types import TracebackType
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Self
-from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
 
-from ._limits import AdaptiveLimiter, Limiter, Slot
+from ._lifecycle import Lifecycle
+from ._limits import AdaptiveLimiter, Limiter
+from ._loop import RequestLoop, origin
+from ._observe import (
+    RequestObserver,
+    SessionStats,
+)
 from ._options import (
-    BODY_METHODS,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_TIMEOUT,
     DEFAULT_WRITES_PER_SECOND,
@@ -32,31 +35,31 @@ from ._options import (
     check_base_url,
     check_host_label,
     check_options,
+    check_retry,
     check_timeout,
     credentials,
-    env_options,
+    from_environment,
     media_host,
     twilio_host,
     user_agent,
 )
-from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
-from ._sansio import RawResponse, Request, decode_success, status_error
-from ._transport import SessionStats, StreamBody, connection_error, pool_error
-from ._types import JSON
+from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._sansio import RawResponse, Request
+from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
-    APIConnectionError,
-    ConversationsError,
     InvalidArgumentError,
-    RateLimitError,
-    SessionClosedError,
-    SessionLoopError,
 )
 from .resources import AccountWebhookConfig, MediaFiles, Namespaces, ServiceScope, namespace
 
 logger = logging.getLogger("conversations_async")
+_DEBUG = logging.DEBUG
+_ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
+    "conversations_async_environ", default=None
+)
+"""The environment a Session reads: os.environ, or the mapping given to from_env()."""
 
 
-class Session(Namespaces):
+class Session(Namespaces, Lifecycle, RequestLoop):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -65,9 +68,18 @@ class Session(Namespaces):
             participant = await session.participants.create("CH…", identity="alice")
 
     Credentials are an Account SID with its Auth Token, or an API key pair (``api_key`` +
-    ``api_secret``, recommended by Twilio) with the ``account_sid``. The Session builds its
-    aiohttp pool lazily inside the running loop, so it may be constructed anywhere; it closes
-    only a pool it built itself. Pass ``http_session`` to borrow yours: it is never closed.
+    ``api_secret``, recommended by Twilio) with the ``account_sid``. What is not given is read
+    from the environment, group by group: ``account_sid`` from ``TWILIO_ACCOUNT_SID``; the
+    secret, unless any of ``auth_token``, ``api_key``, ``api_secret`` is given, from
+    ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (when ``TWILIO_API_KEY`` is set) or
+    ``TWILIO_AUTH_TOKEN``; the host, unless any of ``base_url``, ``edge``, ``region`` is given,
+    from ``TWILIO_CONVERSATIONS_BASE_URL`` or ``TWILIO_EDGE`` / ``TWILIO_REGION``. So
+    ``Session()`` is ``Session.from_env()``, and an explicit argument always wins.
+
+    The Session builds its aiohttp pool lazily inside the running loop, so it may be
+    constructed anywhere; it closes only a pool it built itself. Pass ``http_session`` to
+    borrow yours: it is never closed. :meth:`with_options` gives a view with another timeout
+    or retry policy that shares everything else.
 
     ``timeout`` is seconds (finite, > 0) or an ``aiohttp.ClientTimeout`` whose ``total`` is set,
     the only one that bounds a whole call, so none can hang. Every option is checked here: a bad
@@ -75,8 +87,9 @@ class Session(Namespaces):
     credential's value is never shown.
 
     ``media_base_url`` is the Media Content Service's root (``https://mcs.us1.twilio.com``, or
-    the ``region``'s), where :attr:`media` sends. The credentials go only to the two roots:
-    a request to any other host (a download's temporary link, a redirect) is sent without them.
+    the ``region``'s; ``TWILIO_CONVERSATIONS_MEDIA_BASE_URL``), where :attr:`media` sends. The
+    credentials go only to the two roots: a request to any other host (a download's temporary
+    link, a redirect) is sent without them.
     """
 
     def __init__(
@@ -98,10 +111,25 @@ class Session(Namespaces):
         http_session: aiohttp.ClientSession | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        account_sid, username, password = credentials(account_sid, auth_token, api_key, api_secret)
-        edge = check_host_label("edge", edge)
-        region = check_host_label("region", region)
-        if base_url is not None and (edge or region):
+        environ = _ENVIRON.get()
+        found = from_environment(
+            os.environ if environ is None else environ,
+            account_sid=account_sid,
+            auth_token=auth_token,
+            api_key=api_key,
+            api_secret=api_secret,
+            base_url=base_url,
+            edge=edge,
+            region=region,
+            media_base_url=media_base_url,
+        )
+        account_sid, username, password = credentials(
+            found.account_sid, found.auth_token, found.api_key, found.api_secret
+        )
+        root = found.base_url
+        edge = check_host_label("edge", found.edge)
+        region = check_host_label("region", found.region)
+        if root is not None and (edge or region):
             raise InvalidArgumentError("base_url", "give either base_url or edge/region, not both")
         check_options(
             max_concurrency=max_concurrency,
@@ -115,11 +143,11 @@ class Session(Namespaces):
         self._username = username
         # Kept only as the encoded header, behind Secret: base64 of a token is the token.
         self._authorization = Secret(basic_authorization(username, password))
-        self.base_url: URL = check_base_url(base_url or f"https://{twilio_host(edge, region)}")
+        self.base_url: URL = check_base_url(root or f"https://{twilio_host(edge, region)}")
         self.media_base_url: URL = check_base_url(
-            media_base_url or f"https://{media_host(region)}", "media_base_url"
+            found.media_base_url or f"https://{media_host(region)}", "media_base_url"
         )
-        self._own_origins = frozenset(_origin(url) for url in (self.base_url, self.media_base_url))
+        self._own_origins = frozenset(origin(url) for url in (self.base_url, self.media_base_url))
         self.timeout: aiohttp.ClientTimeout = check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
@@ -129,15 +157,7 @@ class Session(Namespaces):
             max_permits=max_concurrency, writes_per_second=writes_per_second
         )
         self._sleep: Sleep = sleep or asyncio.sleep
-        self._http = http_session
-        self._owns_http = http_session is None
-        self._closed = False
-        self._entered = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # The tasks inside request() now, so that aclose() can end them (queued in the limiter,
-        # sleeping before a retry or waiting for an answer) with SessionClosedError.
-        self._running: set[asyncio.Task[Any]] = set()
-        self._cancelled_by_close: set[asyncio.Task[Any]] = set()
+        self._init_lifecycle(http_session)
         # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
         # so they go on each request rather than on the ClientSession).
         self._plain_headers = FixedHeaders(
@@ -158,100 +178,51 @@ class Session(Namespaces):
             k: v for k, v in self._plain_headers.items() if k != "Authorization"
         }
         self.stats = SessionStats()
+        """Attempts sent, retries and 429s so far (shared with every :meth:`with_options` view)."""
+        # Set by conversations_async.otel.instrument(); None costs the hot path one check.
+        self._observer: RequestObserver | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: object) -> Session:
-        """A Session from ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN`` or
-        ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``).
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Session:
+        """A Session from the ``TWILIO_*`` variables of ``environ`` (default ``os.environ``).
 
-        ``TWILIO_CONVERSATIONS_BASE_URL`` and ``TWILIO_CONVERSATIONS_MEDIA_BASE_URL``, when set,
-        replace the service roots (for example to point an unchanged program at the emulator).
-        Keyword arguments override the environment.
+        The same as ``Session(**kwargs)``, which reads the environment for whatever is not
+        given (see :class:`Session`), except that ``environ`` replaces ``os.environ``.
+        ``TWILIO_CONVERSATIONS_BASE_URL``, when set, replaces the service root, for example to
+        point an unchanged program at the emulator.
         """
-        options = env_options(os.environ if environ is None else environ, kwargs)
-        return cls(**options)  # type: ignore[arg-type]
+        token = _ENVIRON.set(os.environ if environ is None else environ)
+        try:
+            return cls(**kwargs)
+        finally:
+            _ENVIRON.reset(token)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | aiohttp.ClientTimeout | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | NotGiven = NOT_GIVEN,
+    ) -> Session:
+        """This Session with another ``timeout`` or ``retry`` policy, for the calls made
+        through it::
+
+            patient = session.with_options(timeout=120, retry=RetryPolicy(attempts=20))
+            await patient.participants.create(conversation_sid, identity="alice")
+            await patient.service("IS…").conversations.fetch(conversation_sid)
+
+        A light view: it shares this Session's pool, limiter, counters, instrumentation and
+        lifecycle (closing either closes both; a view cannot be entered with ``async with``).
+        Options left out keep this Session's; each is checked as the constructor checks it.
+        """
+        return _SessionView(
+            self,
+            timeout=self.timeout if timeout is NOT_GIVEN else check_timeout(timeout),
+            retry=self.retry if retry is NOT_GIVEN else check_retry(retry),
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<Session account_sid={self.account_sid!r} base_url={str(self.base_url)!r} {state}>"
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    async def __aenter__(self) -> Self:
-        if self._closed:
-            raise SessionClosedError("this Session is closed; create a new one")
-        if self._entered:
-            raise RuntimeError("this Session is already entered; use one `async with` at a time")
-        self._entered = True
-        self._ensure_http()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """End this Session's requests and close the pool if this Session built it.
-
-        Every request still running (waiting for an answer, queued in the limiter or sleeping
-        before a retry) raises :class:`~conversations_async.errors.SessionClosedError`. Idempotent; a borrowed pool stays open.
-        """
-        if self._closed:
-            return
-        if self._loop is not None and self._loop is not asyncio.get_running_loop():
-            raise SessionLoopError("close a Session in the event loop it was used in")
-        self._closed = True
-        current = asyncio.current_task()
-        for task in self._running:
-            if task is not current and not task.done():
-                self._cancelled_by_close.add(task)
-                task.cancel()
-        http, self._http = self._http, None
-        if http is not None and self._owns_http:
-            await http.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def _ensure_http(self) -> aiohttp.ClientSession:
-        if self._closed:
-            raise SessionClosedError("this Session is closed; create a new one")
-        loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            self._bind(loop)
-        if self._http is None:
-            connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
-            self._http = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, raise_for_status=False
-            )
-        return self._http
-
-    def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._loop is not None:
-            raise SessionLoopError(
-                "a Session belongs to the event loop it was first used in; "
-                "open one Session per event loop"
-            )
-        # aiohttp has no public accessor for a ClientSession's loop.
-        if self._http is not None and getattr(self._http, "_loop", loop) is not loop:
-            raise SessionLoopError("the borrowed http_session belongs to another event loop")
-        self._loop = loop
-
-    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
-        # getattr: __init__ may have raised before these were set.
-        owns_open_pool = getattr(self, "_owns_http", False) and getattr(self, "_http", None)
-        if owns_open_pool and not self._closed:
-            _warn(
-                f"{self!r} was never closed; use `async with Session(...)` or `await aclose()`",
-                ResourceWarning,
-                source=self,
-                stacklevel=1,
-            )
 
     # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
 
@@ -282,164 +253,73 @@ class Session(Namespaces):
 
     # -- the request loop -------------------------------------------------------------------
 
-    async def request(self, request: Request) -> JSON:
+    def request(self, request: Request) -> Coroutine[Any, Any, JSON]:
         """Send ``request`` with limiting and retries; the decoded JSON of a 2xx answer.
 
-        Raises the typed errors of :mod:`conversations_async.errors`; never an aiohttp one.
+        A coroutine (``await session.request(r)``). Raises the typed errors of
+        :mod:`conversations_async.errors`; never an aiohttp one.
         """
-        status, _, body = await self._exchange(request, redirects=False)
-        return decode_success(status, body)
+        # Not itself ``async``: it hands back the loop's coroutine, one frame fewer per request.
+        if self._observer is None:
+            return self._request(request, self.retry, self.timeout, None)
+        return self._dispatch(request, self.retry, self.timeout)
 
     async def request_raw(self, request: Request) -> RawResponse:
         """Like :meth:`request`, but the answer as it came: a 2xx, or a 3xx redirect (which is
         not followed: the caller decides where to go, and this Session whether to send its
         credentials there)."""
-        return RawResponse(*await self._exchange(request, redirects=True))
+        answer = await self._dispatch(request, self.retry, self.timeout, redirects=True)
+        assert isinstance(answer, RawResponse)
+        return answer
 
-    async def _exchange(
-        self, request: Request, *, redirects: bool
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        http = self._ensure_http()
-        url = request.resolve(self.base_url)
-        data: bytes | AsyncIterable[bytes] | None = None
-        headers: Mapping[str, str]
-        if request.body is not None:
-            data, headers = request.body, self._plain_headers
-        elif request.method in BODY_METHODS:
-            # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
-            # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
-            data = urlencode(request.form).encode()
-            headers = self._form_headers
-        else:
-            headers = self._plain_headers
-        own = request.url is None or _origin(url) in self._own_origins
-        if not (own if request.credentials is None else request.credentials):
-            headers = self._anonymous_headers  # by default, credentials never leave our hosts
-        if request.headers:
-            # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
-            # traceback (``capture_locals=True``).
-            headers = FixedHeaders({**headers, **request.headers})
-        task = asyncio.current_task()
-        if task is not None:
-            self._running.add(task)
-        try:
-            started = time.monotonic()
-            slept = 0.0  # counted too, so that an injected ``sleep`` still meets the deadline
-            attempt = 0
-            while True:
-                attempt += 1
-                self.stats.requests += 1
-                sent = StreamBody(data) if isinstance(data, AsyncIterable) else data
-                async with self.limiter.slot(request.write_key) as slot:
-                    try:
-                        status, response_headers, body = await self._send_once(
-                            http, request, url, sent, headers
-                        )
-                    except APIConnectionError as failure:
-                        error: ConversationsError = failure
-                    else:
-                        if status != 429:
-                            slot.succeeded()
-                            if 200 <= status < 300 or (redirects and 300 <= status < 400):
-                                return status, response_headers, body
-                        error = status_error(
-                            status, response_headers, body, method=request.method, url=str(url)
-                        )
-                    elapsed = max(time.monotonic() - started, slept)
-                    wait = self.retry.next_wait(error, request, attempt, elapsed)
-                    if isinstance(sent, StreamBody) and sent.started and not sent.replayable:
-                        wait = None  # its bytes are gone: it cannot be sent again
-                    if isinstance(error, RateLimitError):
-                        self._report_throttled(slot, error, wait)
-                if wait is None:
-                    raise error
-                wait = self._notify_retry(error, request, url, attempt, wait)
-                self.stats.retries += 1
-                logger.info(
-                    "retrying %s %s in %.2fs (attempt %d)", request.method, url.path, wait, attempt
-                )
-                await self._sleep(wait)
-                slept += wait
-                http = self._ensure_http()
-        except asyncio.CancelledError:
-            if task is None or task not in self._cancelled_by_close:
-                raise
-            # aclose() cancelled it: take that cancel back and raise SessionClosedError instead,
-            # unless someone else cancelled the task as well.
-            self._cancelled_by_close.discard(task)
-            if task.uncancel() > 0:
-                raise
-        finally:
-            if task is not None:
-                self._running.discard(task)
-                if self._cancelled_by_close and task in self._cancelled_by_close:
-                    # aclose() cancelled it, but something swallowed that CancelledError.
-                    self._cancelled_by_close.discard(task)
-                    task.uncancel()
-        raise SessionClosedError("the Session was closed during the request")
-
-    def _report_throttled(self, slot: Slot, error: RateLimitError, wait: float | None) -> None:
-        self.stats.throttled += 1
-        # The pause every caller shares is this request's own wait for the server's Retry-After,
-        # never more: nobody is held longer than the retry policy allows, and when the policy
-        # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
-        slot.throttled(wait if error.retry_after is not None else None)
-
-    def _notify_retry(
-        self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float
-    ) -> float:
-        hook = self.retry.on_retry
-        if hook is None:
-            return wait
-        event = RetryEvent(
-            error=error, method=request.method, url=str(url), attempt=attempt, wait=wait
-        )
-        override = hook(event)
-        return wait if override is None else max(0.0, float(override))
-
-    async def _send_once(
+    def _dispatch(
         self,
-        http: aiohttp.ClientSession,
         request: Request,
-        url: URL,
-        data: bytes | StreamBody | None,
-        headers: Mapping[str, str],
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """One send and read of the whole body: the status, headers and body of the answer.
-
-        Raises APIConnectionError, SessionClosedError or (for a borrowed pool aiohttp refuses to
-        use) InvalidArgumentError.
-        """
-        # Our timeout, status handling and redirect rule on each request: a borrowed pool may
-        # have been built with other ones.
-        try:
-            async with http.request(
-                request.method,
-                url,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                timeout=self.timeout,
-                raise_for_status=False,
-            ) as response:
-                return response.status, response.headers, await response.read()
-        except aiohttp.ConnectionTimeoutError as exc:
-            failure: ConversationsError = connection_error(exc, request, str(url), sent=False)
-        except aiohttp.ClientConnectorError as exc:
-            failure = connection_error(exc, request, str(url), sent=False)
-        except TimeoutError as exc:
-            failure = connection_error(exc, request, str(url), sent=True)
-        except (aiohttp.ClientError, OSError) as exc:
-            failure = connection_error(exc, request, str(url), sent=True)
-        except (RuntimeError, ValueError, AssertionError) as exc:
-            # aiohttp refusing the pool itself: closed, or settings it cannot combine with ours.
-            failure = pool_error(exc, http, request, str(url), owned=self._owns_http)
-        if self._closed:
-            failure = SessionClosedError("the Session was closed during the request")
-        # Raised here, after the except block, so that aiohttp's exception (which may carry our
-        # request headers) is not even kept as __context__.
-        raise failure
+        retry: RetryPolicy,
+        timeout: aiohttp.ClientTimeout,
+        *,
+        redirects: bool = False,
+    ) -> Coroutine[Any, Any, Any]:
+        """The request's coroutine: the loop itself, or inside the observer's span."""
+        observer = self._observer
+        if observer is None:
+            return self._request(request, retry, timeout, None, redirects)
+        return observer.observe(
+            request,
+            request.resolve(self.base_url),
+            lambda watcher: self._request(request, retry, timeout, watcher, redirects),
+        )
 
 
-def _origin(url: URL) -> tuple[str, str | None, int | None]:
-    return url.scheme, url.host, url.port
+class _SessionView(Session):
+    """What :meth:`Session.with_options` returns: the same Session with another timeout and
+    retry policy. ``Session.__init__`` is not run: everything else is read from the Session."""
+
+    def __init__(
+        self, session: Session, *, timeout: aiohttp.ClientTimeout, retry: RetryPolicy
+    ) -> None:
+        # A view of a view is a view of the Session: state is only ever written on the Session.
+        self._session: Session = getattr(session, "_session", session)
+        self.timeout = timeout
+        self.retry = retry
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only for what the view does not hold itself: the Session's shared state.
+        if name == "_session":
+            raise AttributeError(name)
+        return getattr(self._session, name)
+
+    def __repr__(self) -> str:
+        return f"<Session view timeout={self.timeout.total}s of {self._session!r}>"
+
+    def request(self, request: Request) -> Coroutine[Any, Any, JSON]:
+        return self._session._dispatch(request, self.retry, self.timeout)
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    async def __aenter__(self) -> Self:
+        raise RuntimeError("enter the Session itself; a view of it shares its lifecycle")
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        pass  # only the Session itself warns when it was never closed

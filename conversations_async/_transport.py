@@ -1,15 +1,17 @@
-"""Pieces of the Session's request path: a request body that knows whether it began to be sent,
-the typed error for an exception aiohttp raised, and the counters the Session keeps.
+"""Pieces of the Session's request path: what an aiohttp exception means for a request (the
+library's own error, never aiohttp's), and a streamed body that knows whether it was sent.
 
-None of these shows more of an aiohttp exception than its type and text: aiohttp objects may
-carry our request headers, and so the credentials.
+Only an aiohttp exception's type and text are kept: aiohttp's objects may carry the request
+headers, and so the credentials.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
+from typing import Final
 
 import aiohttp
+from yarl import URL
 
 from ._sansio import Request
 from .errors import (
@@ -19,6 +21,49 @@ from .errors import (
     InvalidArgumentError,
     SessionClosedError,
 )
+
+SEND_ERRORS: Final = (
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    RuntimeError,
+    ValueError,
+    AssertionError,
+)
+"""What sending may raise and :func:`failure_of` translates."""
+
+
+def failure_of(
+    exc: BaseException, http: aiohttp.ClientSession, request: Request, url: URL, *, borrowed: bool
+) -> ConversationsError:
+    """The error to raise for ``exc``, raised by one send of ``request`` on ``http``.
+
+    Never connected (refused, DNS, connect timeout): ``APIConnectionError(sent=False)``, safe
+    to retry for any method. A timeout or a cut after connecting: ``sent=True``. aiohttp
+    refusing the pool itself (closed, or settings it cannot combine with ours):
+    ``SessionClosedError``, or ``InvalidArgumentError("http_session")`` for a borrowed pool.
+    """
+    if isinstance(exc, aiohttp.ConnectionTimeoutError | aiohttp.ClientConnectorError):
+        return _connection_error(exc, request, url, sent=False)
+    if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+        return _connection_error(exc, request, url, sent=True)
+    if http.closed:
+        return SessionClosedError("the http_session this Session borrowed is closed")
+    description = _describe(exc)
+    if borrowed:
+        return InvalidArgumentError("http_session", f"aiohttp refused to send: {description}")
+    return APIConnectionError(description, method=request.method, url=str(url), sent=True)
+
+
+def _connection_error(
+    exc: BaseException, request: Request, url: URL, *, sent: bool
+) -> APIConnectionError:
+    cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
+    return cls(_describe(exc), method=request.method, url=str(url), sent=sent)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 class StreamBody:
@@ -44,40 +89,3 @@ class StreamBody:
         self.started = True
         async for chunk in self._source:
             yield chunk
-
-
-def describe(exc: BaseException) -> str:
-    """``Type: text`` of an exception (only its type when it has no text)."""
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def connection_error(
-    exc: BaseException, request: Request, url: str, *, sent: bool
-) -> APIConnectionError:
-    cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
-    return cls(describe(exc), method=request.method, url=url, sent=sent)
-
-
-def pool_error(
-    exc: BaseException, http: aiohttp.ClientSession, request: Request, url: str, *, owned: bool
-) -> ConversationsError:
-    """aiohttp refusing the pool itself: closed, or settings it cannot combine with ours."""
-    if http.closed:
-        return SessionClosedError("the http_session this Session borrowed is closed")
-    if not owned:
-        return InvalidArgumentError("http_session", f"aiohttp refused to send: {describe(exc)}")
-    return APIConnectionError(describe(exc), method=request.method, url=url, sent=True)
-
-
-class SessionStats:
-    """Counters a Session keeps, for logs and summaries."""
-
-    __slots__ = ("requests", "retries", "throttled")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.retries = 0
-        self.throttled = 0
-
-    def __repr__(self) -> str:
-        return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"

@@ -31,6 +31,7 @@ GROUP_PARTICIPANT_ALREADY_EXISTS: Final = 50437
 ALREADY_IN_CONVERSATION_CODES: Final = frozenset(
     {PARTICIPANT_ALREADY_EXISTS, GROUP_PARTICIPANT_ALREADY_EXISTS}
 )
+"""Both: the participant is already in the conversation (a bulk job's ``existed``)."""
 
 
 class ConversationsError(Exception):

@@ -2,8 +2,9 @@
 
 Twilio's limits belong to the account (requests in flight) and to each conversation and service
 (30 writes per second), not to one process. Workers that each keep their own in-process limiter
-overrun the account together. :class:`RedisLimiter` keeps the same :class:`~conversations_async.
-_limits.Limiter` protocol as the in-process limiters, with its state in Redis::
+overrun the account together. :class:`RedisLimiter` keeps the same
+:class:`~conversations_async.Limiter` protocol as the in-process limiters, with its state in
+Redis::
 
     from conversations_async.redis_limiter import RedisLimiter
 
@@ -413,10 +414,15 @@ class RedisLimiter:
         self._note_shared(shared.permits, shared.epoch, shared.pause)
 
     def _note_shared(self, permits: int, epoch: int, pause: float) -> None:
+        if epoch > self._shared_epoch:
+            logger.info("429: the shared limiter is at %d permits (halving %d)", permits, epoch)
         self._shared_permits = permits
         self._shared_epoch = epoch
         if pause > 0:
-            self._pause_until = max(self._pause_until, time.monotonic() + pause)
+            until = time.monotonic() + pause
+            if until > self._pause_until + 0.05:  # a new pause, not the same one seen again
+                logger.info("429: every worker pauses %.2fs (shared Retry-After)", pause)
+            self._pause_until = max(self._pause_until, until)
 
     # -- Redis lost --------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from conversations_async import Conversation, RetryPolicy, Session
+from conversations_async._options import ENVIRONMENT_VARIABLES
 from conversations_async.testing import Emulator
 
 pytest_plugins = ["pytester"]  # the shipped plugin's own tests run pytest inside a test
@@ -30,6 +31,13 @@ collect_ignore = [] if importlib.util.find_spec("arq") else [ARQ_TEST]
 
 def pytest_report_header() -> str | None:
     return f"arq is not installed: {ARQ_TEST} runs in `nox -s arq`" if collect_ignore else None
+
+
+@pytest.fixture(autouse=True)
+def _no_twilio_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Session reads TWILIO_* for what it is not given: no test sees the developer's own."""
+    for name in ENVIRONMENT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

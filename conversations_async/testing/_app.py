@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from .._session import Session
 
 DEFAULT_ACCOUNT_SID: Final = "AC" + "0" * 31 + "1"
+"""The Account SID an :class:`Emulator` accepts unless given another (``TWILIO_ACCOUNT_SID``)."""
 DEFAULT_AUTH_TOKEN: Final = "emulator-auth-token"
+"""The Auth Token an :class:`Emulator` accepts unless given another (``TWILIO_AUTH_TOKEN``)."""
 STATS_PATH: Final = "/_emulator/stats"
 WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
 MAX_UPLOAD: Final = 150 * 1024 * 1024
@@ -310,6 +312,7 @@ class Emulator:
             return await handler(request)
         counters = self.counters
         counters.requests += 1
+        number = counters.requests
         counters.in_flight += 1
         counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
         try:
@@ -319,6 +322,10 @@ class Emulator:
         counters.by_status[response.status] += 1
         if response.status == 429:
             counters.throttled += 1
+        if not response.prepared:
+            # Twilio sends one on every answer (RQ + 32 hex digits); numbered here, so that
+            # seeded SIDs stay as they were.
+            response.headers["Twilio-Request-Id"] = f"RQ{number:032x}"
         return response
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -545,3 +545,21 @@ async def test_state_counts_this_processs_waiting_callers_and_write_keys(
 async def _enter_key(limiter: RedisLimiter, key: str) -> None:
     async with limiter.slot(key) as slot:
         slot.succeeded()
+
+
+async def test_a_shared_halving_and_pause_are_logged_by_the_workers_that_see_them(
+    redis_url: str, limiters: list[RedisLimiter], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="conversations_async.redis_limiter")
+    account = new_account()
+    first = make(limiters, redis_url, account, max_permits=8)
+    second = make(limiters, redis_url, account, max_permits=8)
+    async with first.slot(None) as slot:
+        slot.throttled(0.2)
+    await _enter(second)  # waits the pause out, having seen it and the halving
+    texts = [
+        r.getMessage() for r in caplog.records if r.name == "conversations_async.redis_limiter"
+    ]
+    assert texts.count("429: the shared limiter is at 4 permits (halving 1)") == 2  # each worker
+    pauses = [t for t in texts if t.startswith("429: every worker pauses ")]
+    assert 1 <= len(pauses) <= 2 and all(t.endswith("s (shared Retry-After)") for t in pauses)
