@@ -49,7 +49,7 @@ from .errors import (
     SessionClosedError,
     SessionLoopError,
 )
-from .resources import AccountWebhookConfig, Namespaces, ServiceScope, namespace
+from .resources import AccountWebhookConfig, Namespaces, Services, ServiceScope, namespace
 
 logger = logging.getLogger("conversations_async")
 
@@ -256,6 +256,8 @@ class Session(Namespaces):
     webhook_configuration = namespace(AccountWebhookConfig)
     """The account's webhooks (``/Configuration/Webhooks``; a service's are on
     ``service(IS).webhook_configuration``)."""
+    services = namespace(Services)
+    """The account's Conversation Services (``/Services``): on the Session only."""
 
     @property
     def requester(self) -> Session:

@@ -15,6 +15,10 @@ from .delivery_receipts import DeliveryReceipts
 from .messages import Messages
 from .participant_conversations import ParticipantConversations
 from .participants import Participants
+from .roles import Roles
+from .services import Services
+from .user_conversations import UserConversations
+from .users import Users
 from .webhook_configuration import AccountWebhookConfig, ServiceWebhookConfig
 
 
@@ -33,6 +37,12 @@ class Namespaces:
     """The conversations of one participant (``/ParticipantConversations``)."""
     conversation_webhooks = namespace(ConversationWebhooks)
     """Webhooks of a conversation (``/Conversations/{CH}/Webhooks``)."""
+    users = namespace(Users)
+    """Users of the service (``/Users``)."""
+    user_conversations = namespace(UserConversations)
+    """The conversations of one user (``/Users/{US}/Conversations``)."""
+    roles = namespace(Roles)
+    """Roles of the service (``/Roles``)."""
 
 
 class ServiceScope(Namespaces):
@@ -73,9 +83,13 @@ __all__ = [
     "Participants",
     "Requester",
     "Resource",
+    "Roles",
     "ServiceScope",
     "ServiceWebhookConfig",
+    "Services",
     "SyncPlan",
     "SyncReport",
+    "UserConversations",
+    "Users",
     "namespace",
 ]
