@@ -22,6 +22,7 @@ from ._paging import page
 from ._probes import Counters, RecordedRequest
 from ._routes import ROUTES, Route
 from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations, delivery_receipts
+from ._state import services as service_state
 from ._state._common import SERVICE_SID
 from ._webhooks import WebhookSender
 
@@ -49,7 +50,8 @@ class Emulator:
     a concurrency cap, write rate limits, 5xx answers and cut connections; ``counters`` and
     ``requests`` show what arrived. ``missing_participant_code`` picks which of Twilio's
     plausible 404 answers a missing participant gets (20404, 50432 or no code).
-    ``extra_routes`` serves more operations (see :meth:`add_routes`).
+    ``extra_routes`` serves more operations (see :meth:`add_routes`). ``implicit_services``
+    decides what an unknown service SID is (see :attr:`implicit_services`).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Emulator:
         webhook_url: str | None = None,
         missing_participant_code: int | None = 20404,
         extra_routes: Iterable[Route] = (),
+        implicit_services: bool = True,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -77,6 +80,7 @@ class Emulator:
         self.store = Store(account_sid=account_sid, seed=seed, limits=limits)
         """The state (replaceable between requests: each request reads it afresh)."""
         self.missing_participant_code = missing_participant_code
+        self.implicit_services = implicit_services
         self.counters = Counters()
         self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
         self._fault_state = FaultState()
@@ -207,6 +211,16 @@ class Emulator:
     def missing_participant_code(self, code: int | None) -> None:
         self.store.missing_participant_code = code
 
+    @property
+    def implicit_services(self) -> bool:
+        """True: an unknown ``IS…`` used as a scope is a service made before the test (then
+        fetched and listed); False: 404 / 20404, as Twilio answers. Deleted ones are 404."""
+        return service_state.of(self.store).implicit
+
+    @implicit_services.setter
+    def implicit_services(self, implicit: bool) -> None:
+        service_state.of(self.store).implicit = implicit
+
     def update_delivery(
         self,
         conversation: str,
@@ -333,6 +347,8 @@ class Emulator:
                 raise TwilioError(
                     404, 20404, f"The requested resource {request.path} was not found"
                 )
+            if service is not None:
+                service_state.require(self.store, service)  # 404 if deleted, or not implicit
             return await handler(request)
         except TwilioError as error:
             return error_response(error)

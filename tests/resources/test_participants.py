@@ -11,7 +11,6 @@ from _ops_scopes import Scope
 import conversations_async as ca
 from conversations_async.testing import Emulator, Limits
 
-ROLE = "RL" + "a" * 32
 ADDRESS = "+15558675310"
 PROXY = "+15017122661"
 
@@ -33,6 +32,9 @@ async def test_fetch_by_sid_and_by_identity(emulator: Emulator, scope: Scope) ->
 
 async def test_update_sends_every_field(emulator: Emulator, scope: Scope) -> None:
     conversation = await scope.conversations.create(friendly_name="update")
+    # A participant's role must be a conversation role of its service.
+    role = emulator.store.create_role(scope.service, "agent", "conversation", ["sendMessage"])
+    ROLE = role["sid"]
     sms = await scope.participants.create(
         conversation.sid, messaging_binding_address=ADDRESS, messaging_binding_proxy_address=PROXY
     )

@@ -18,13 +18,16 @@ from conversations_async import (
 )
 from conversations_async.testing import Emulator
 
-ROLE = "RL" + "a" * 32
-
 
 async def test_every_seed_field_is_sent_exactly(
     emulator: Emulator, session: Session, conversation: Conversation
 ) -> None:
     cest = timezone(timedelta(hours=2))
+    # A participant's role must be a conversation role of its service.
+    role = await session.roles.create(
+        friendly_name="agent", type="conversation", permission=["sendMessage"]
+    )
+    ROLE = role.sid
     participant = await session.participants.create(
         conversation.sid,
         identity="alice",
