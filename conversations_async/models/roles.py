@@ -17,12 +17,12 @@ class RoleType(OpenEnum):
 
 
 class RolePermission(OpenEnum):
-    """The permissions Twilio documents for Conversations roles.
+    """The permission names Twilio documents for Conversations roles (``Permission``).
 
-    Most apply to both role types; ``createConversation``, ``joinConversation``,
-    ``editOwnUserInfo`` and ``editAnyUserInfo`` are service permissions, ``sendMessage``,
-    ``sendMediaMessage``, ``leaveConversation`` and ``editNotificationLevel`` conversation ones.
-    A permission Twilio adds later is sent as ``RolePermission("newName")``.
+    Some belong to service roles (``createConversation``, ``joinConversation``, the user-info
+    ones), some to conversation roles (``sendMessage``, ``leaveConversation``, ...); Twilio
+    checks which a role's type takes. A permission Twilio adds later is sent as
+    ``RolePermission("newName")``.
     """
 
     ADD_PARTICIPANT = "addParticipant"
