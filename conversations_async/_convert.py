@@ -10,8 +10,7 @@ shape of its fields, through one hook factory (no per-record registration):
 - a field typed as an :class:`~conversations_async.models.OpenEnum`: unknown values accepted;
 - records with an ``extra`` field (``messaging_binding``, ``timers``): open-ended, every key they
   have no field for is kept in ``extra``;
-- dates (``Z`` or ``+00:00``), strict strings (never ``None`` -> ``"None"``) and booleans
-  (never ``"false"`` -> ``True``), URLs.
+- dates (``Z`` or ``+00:00``), strict strings (never ``None`` -> ``"None"``), URLs.
 """
 
 from __future__ import annotations
@@ -105,13 +104,6 @@ def structure_int(value: object, _: object = None) -> int:
     return int(value)
 
 
-def _strict_bool(value: object, _: object) -> bool:
-    # cattrs' default is bool(value): "false" (a string) would become True.
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
-
-
 def _structure_open_enum(value: object, type_: Any) -> Any:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
@@ -126,8 +118,6 @@ def configure_scalars(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(URL, _structure_url)
     converter.register_unstructure_hook(URL, str)
     converter.register_structure_hook(str | None, _optional(_strict_str))
-    converter.register_structure_hook(bool, _strict_bool)
-    converter.register_structure_hook(bool | None, _optional(_strict_bool))
     converter.register_structure_hook(int | None, _optional(structure_int))
     converter.register_structure_hook(datetime | None, _optional(lambda v, _: parse_datetime(v)))
     converter.register_structure_hook(URL | None, _optional(_structure_url))
