@@ -49,7 +49,14 @@ from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
     InvalidArgumentError,
 )
-from .resources import AccountWebhookConfig, MediaFiles, Namespaces, ServiceScope, namespace
+from .resources import (
+    AccountWebhookConfig,
+    MediaFiles,
+    Namespaces,
+    Services,
+    ServiceScope,
+    namespace,
+)
 
 logger = logging.getLogger("conversations_async")
 _DEBUG = logging.DEBUG
@@ -229,6 +236,8 @@ class Session(Namespaces, Lifecycle, RequestLoop):
     webhook_configuration = namespace(AccountWebhookConfig)
     """The account's webhooks (``/Configuration/Webhooks``; a service's are on
     ``service(IS).webhook_configuration``)."""
+    services = namespace(Services)
+    """The account's Conversation Services (``/Services``): on the Session only."""
 
     media = namespace(MediaFiles)
     """Files for messages, in the Media Content Service (``media_base_url``)."""

@@ -8,7 +8,7 @@ import shlex
 import signal
 
 from ..testing import Emulator, Faults
-from ..testing._app import STATS_PATH
+from ..testing._serving import STATS_PATH
 
 
 def describe(faults: Faults) -> str:

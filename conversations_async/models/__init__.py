@@ -18,6 +18,9 @@ from .messages import (
     ParticipantConversation,
 )
 from .participants import MessagingBinding, Participant
+from .roles import Role, RolePermission, RoleType
+from .services import Service
+from .users import NotificationLevel, User, UserConversation
 from .webhooks import (
     ConversationWebhook,
     ConversationWebhookConfiguration,
@@ -44,10 +47,17 @@ __all__ = [
     "MessageMedia",
     "MessageOrder",
     "MessagingBinding",
+    "NotificationLevel",
     "OpenEnum",
     "Participant",
     "ParticipantConversation",
+    "Role",
+    "RolePermission",
+    "RoleType",
+    "Service",
     "ServiceWebhookConfiguration",
+    "User",
+    "UserConversation",
     "WebhookConfiguration",
     "WebhookConfigurationTarget",
     "WebhookMethod",

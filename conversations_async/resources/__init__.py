@@ -16,6 +16,10 @@ from .media import MediaFiles
 from .messages import Messages
 from .participant_conversations import ParticipantConversations
 from .participants import Participants
+from .roles import Roles
+from .services import Services
+from .user_conversations import UserConversations
+from .users import Users
 from .webhook_configuration import AccountWebhookConfig, ServiceWebhookConfig
 
 
@@ -34,6 +38,12 @@ class Namespaces:
     """The conversations of one participant (``/ParticipantConversations``)."""
     conversation_webhooks = namespace(ConversationWebhooks)
     """Webhooks of a conversation (``/Conversations/{CH}/Webhooks``)."""
+    users = namespace(Users)
+    """Users of the service (``/Users``)."""
+    user_conversations = namespace(UserConversations)
+    """The conversations of one user (``/Users/{US}/Conversations``)."""
+    roles = namespace(Roles)
+    """Roles of the service (``/Roles``)."""
 
 
 class ServiceScope(Namespaces):
@@ -75,9 +85,13 @@ __all__ = [
     "Participants",
     "Requester",
     "Resource",
+    "Roles",
     "ServiceScope",
     "ServiceWebhookConfig",
+    "Services",
     "SyncPlan",
     "SyncReport",
+    "UserConversations",
+    "Users",
     "namespace",
 ]

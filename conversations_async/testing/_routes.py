@@ -24,6 +24,10 @@ from ._state import (
     messages,
     participant_conversations,
     participants,
+    roles,
+    services,
+    user_conversations,
+    users,
     webhooks,
 )
 from ._state import conversation_with_participants as with_participants
@@ -48,8 +52,8 @@ def per_conversation(store: Store, service: str | None, params: Mapping[str, str
 
 
 def per_service(store: Store, service: str | None, params: Mapping[str, str]) -> str | None:
-    """Twilio's limit per service (conversation create and delete), spent only when the
-    conversation of a delete is there."""
+    """Twilio's limit per service (conversation create and delete, user and role writes),
+    spent only when the conversation a request names is there."""
     conversation = params.get("conversation")
     if conversation is not None and conversations.lookup(store, service, conversation) is None:
         return None
@@ -109,6 +113,8 @@ CONVERSATION: Final = "Conversations/{conversation}"
 PARTICIPANT: Final = "Conversations/{conversation}/Participants/{participant}"
 MESSAGE: Final = "Conversations/{conversation}/Messages/{message}"
 WEBHOOKS: Final = "Conversations/{conversation}/Webhooks"
+USER: Final = "Users/{user}"
+USER_CONVERSATIONS: Final = "Users/{user}/Conversations"
 
 # fmt: off
 ROUTES: Final = (
@@ -184,5 +190,40 @@ ROUTES: Final = (
     Route("POST", "Configuration/Webhooks", webhooks.update_account, scopes=(ACCOUNT,)),
     Route("GET", "Configuration/Webhooks", webhooks.fetch_service, scopes=(SERVICE,)),
     Route("POST", "Configuration/Webhooks", webhooks.update_service, scopes=(SERVICE,)),
+    # -- users, their conversations, roles: user and role writes are paced per service
+    Route(
+        "POST", "Users", users.create,
+        status=201, pace=per_service, event="onUserAdded", event_params=users.webhook_params,
+    ),
+    Route("GET", "Users", users.list_, page="users", max_page_size=50),
+    Route("GET", USER, users.fetch),
+    Route(
+        "POST", USER, users.update,
+        pace=per_service, event="onUserUpdated", event_params=users.webhook_params,
+    ),
+    Route("DELETE", USER, users.delete, status=204, pace=per_service),
+    Route(
+        "GET", USER_CONVERSATIONS, user_conversations.list_,
+        page="conversations", max_page_size=50, cursor="conversation_sid",
+    ),
+    Route("GET", f"{USER_CONVERSATIONS}/{{conversation}}", user_conversations.fetch),
+    Route(
+        "POST", f"{USER_CONVERSATIONS}/{{conversation}}", user_conversations.update,
+        pace=per_service,
+    ),
+    Route(
+        "DELETE", f"{USER_CONVERSATIONS}/{{conversation}}", user_conversations.delete,
+        status=204, pace=per_service,
+    ),
+    Route("POST", "Roles", roles.create, status=201, pace=per_service),
+    Route("GET", "Roles", roles.list_, page="roles", max_page_size=50),
+    Route("GET", "Roles/{role}", roles.fetch),
+    Route("POST", "Roles/{role}", roles.update, pace=per_service),
+    Route("DELETE", "Roles/{role}", roles.delete, status=204, pace=per_service),
+    # -- the account's services (account scope only; the scope of all the rest)
+    Route("POST", "Services", services.create, status=201, scopes=(ACCOUNT,)),
+    Route("GET", "Services", services.list_, page="services", scopes=(ACCOUNT,)),
+    Route("GET", "Services/{chat_service}", services.fetch, scopes=(ACCOUNT,)),
+    Route("DELETE", "Services/{chat_service}", services.delete, status=204, scopes=(ACCOUNT,)),
 )
 # fmt: on

@@ -130,7 +130,9 @@ async def test_export_remove_add_round_trip(
             "MessagingBinding.Address": "+15550001",
             "MessagingBinding.ProxyAddress": "+15559999",
             "Attributes": json.dumps({"vip": True, "note": 'a, "quoted" value'}),
-            "RoleSid": "RL" + "a" * 32,
+            "RoleSid": emulator.store.create_role(None, "vip", "conversation", ["sendMessage"])[
+                "sid"
+            ],
         },
     )
     before = shape(emulator, sid)

@@ -108,8 +108,15 @@ async def test_answers_validate_against_the_official_spec(spec_client: Client) -
     assert (await client.call("GET", f"/v1/Conversations/{sid}"))[0] == 200
     assert (await client.call("GET", "/v1/Conversations/spec-check"))[0] == 200
     participants = f"/v1/Conversations/{sid}/Participants"
+    # A participant's role must be a conversation role of the service (answer checked too).
+    status, role = await client.call(
+        "POST",
+        "/v1/Roles",
+        {"FriendlyName": "agent", "Type": "conversation", "Permission": "sendMessage"},
+    )
+    assert status == 201
     for form in (
-        {"Identity": "alice", "Attributes": '{"role":"agent"}', "RoleSid": "RL" + "a" * 32},
+        {"Identity": "alice", "Attributes": '{"role":"agent"}', "RoleSid": role["sid"]},
         {
             "MessagingBinding.Address": "+15558675310",
             "MessagingBinding.ProxyAddress": "+15017122661",

@@ -11,7 +11,6 @@ from _ops_scopes import Scope
 import conversations_async as ca
 from conversations_async.testing import Emulator, Limits
 
-ROLE = "RL" + "a" * 32
 ADDRESS = "+15558675310"
 PROXY = "+15017122661"
 
@@ -33,6 +32,9 @@ async def test_fetch_by_sid_and_by_identity(emulator: Emulator, scope: Scope) ->
 
 async def test_update_sends_every_field(emulator: Emulator, scope: Scope) -> None:
     conversation = await scope.conversations.create(friendly_name="update")
+    # A participant's role must be a conversation role of its service.
+    role = emulator.store.create_role(scope.service, "agent", "conversation", ["sendMessage"])
+    role_sid = role["sid"]
     sms = await scope.participants.create(
         conversation.sid, messaging_binding_address=ADDRESS, messaging_binding_proxy_address=PROXY
     )
@@ -43,7 +45,7 @@ async def test_update_sends_every_field(emulator: Emulator, scope: Scope) -> Non
         date_created=datetime(2023, 5, 4, 11, 42, tzinfo=cest),
         date_updated=datetime(2023, 5, 4, 9, 43, tzinfo=UTC),
         attributes={"vip": True},
-        role_sid=ROLE,
+        role_sid=role_sid,
         messaging_binding_proxy_address="+15017122669",
         messaging_binding_projected_address="+15017122670",
         identity="sms-bob",
@@ -60,7 +62,7 @@ async def test_update_sends_every_field(emulator: Emulator, scope: Scope) -> Non
         ("DateCreated", "2023-05-04T09:42:00Z"),
         ("DateUpdated", "2023-05-04T09:43:00Z"),
         ("Attributes", '{"vip":true}'),
-        ("RoleSid", ROLE),
+        ("RoleSid", role_sid),
         ("MessagingBinding.ProxyAddress", "+15017122669"),
         ("MessagingBinding.ProjectedAddress", "+15017122670"),
         ("Identity", "sms-bob"),
@@ -70,7 +72,7 @@ async def test_update_sends_every_field(emulator: Emulator, scope: Scope) -> Non
     assert request.headers["X-Twilio-Webhook-Enabled"] == "true"
     assert updated.sid == sms.sid
     assert updated.attributes == {"vip": True}
-    assert updated.role_sid == ROLE
+    assert updated.role_sid == role_sid
     assert updated.identity == "sms-bob"
     assert updated.last_read_message_index == 5
     assert updated.last_read_timestamp == "2023-05-04T09:44:00Z"

@@ -18,13 +18,16 @@ from conversations_async import (
 )
 from conversations_async.testing import Emulator
 
-ROLE = "RL" + "a" * 32
-
 
 async def test_every_seed_field_is_sent_exactly(
     emulator: Emulator, session: Session, conversation: Conversation
 ) -> None:
     cest = timezone(timedelta(hours=2))
+    # A participant's role must be a conversation role of its service.
+    role = await session.roles.create(
+        friendly_name="agent", type="conversation", permission=["sendMessage"]
+    )
+    role_sid = role.sid
     participant = await session.participants.create(
         conversation.sid,
         identity="alice",
@@ -32,7 +35,7 @@ async def test_every_seed_field_is_sent_exactly(
         messaging_binding_proxy_address="+15017122661",
         messaging_binding_projected_address="+15017122662",
         attributes={"role": "agent", "tier": 2},
-        role_sid=ROLE,
+        role_sid=role_sid,
         date_created=datetime(2023, 5, 4, 11, 42, tzinfo=cest),
         date_updated=datetime(2023, 5, 4, 9, 43, tzinfo=UTC),
         webhook_enabled=True,
@@ -46,7 +49,7 @@ async def test_every_seed_field_is_sent_exactly(
         ("MessagingBinding.ProxyAddress", "+15017122661"),
         ("MessagingBinding.ProjectedAddress", "+15017122662"),
         ("Attributes", '{"role":"agent","tier":2}'),
-        ("RoleSid", ROLE),
+        ("RoleSid", role_sid),
         ("DateCreated", "2023-05-04T09:42:00Z"),
         ("DateUpdated", "2023-05-04T09:43:00Z"),
     )
@@ -58,7 +61,7 @@ async def test_every_seed_field_is_sent_exactly(
     assert participant.conversation_sid == conversation.sid
     assert participant.identity == "alice"
     assert participant.attributes == {"role": "agent", "tier": 2}
-    assert participant.role_sid == ROLE
+    assert participant.role_sid == role_sid
     assert participant.date_created == datetime(2023, 5, 4, 9, 42, tzinfo=UTC)
     assert participant.messaging_binding is not None
     assert participant.messaging_binding.address == "+15558675310"

@@ -16,7 +16,7 @@ import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from . import conversations, participants
+from . import conversations, participants, roles
 from ._common import Form, JSONDict, Limits, Parts, TwilioError
 from .conversations import ConversationEntry
 
@@ -95,3 +95,12 @@ class Store:
         self, service: str | None, conversation: str, key: str
     ) -> tuple[ConversationEntry, JSONDict]:
         return participants.find(self, service, conversation, key)
+
+    def create_role(
+        self, service: str | None, friendly_name: str, type_: str, permissions: list[str]
+    ) -> JSONDict:
+        """A role of the scope's service, as ``POST /Roles`` makes it (``type_``:
+        ``conversation`` or ``service``)."""
+        form = Form([("FriendlyName", friendly_name), ("Type", type_)])
+        form = Form([*form.items(), *(("Permission", p) for p in permissions)])
+        return roles.create(self, service, form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from . import conversations
+from . import conversations, users
 from ._common import JSONDict, invalid
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _record(
         "account_sid": store.account_sid,
         "chat_service_sid": conversation["chat_service_sid"],
         "participant_sid": participant["sid"],
-        "participant_user_sid": None,  # the emulator keeps no users
+        "participant_user_sid": _user_sid(store, service, participant["identity"]),
         "participant_identity": participant["identity"],
         "participant_messaging_binding": None if binding is None else dict(binding),
         "conversation_sid": sid,
@@ -64,3 +64,9 @@ def _record(
             "conversation": store.url(service, "Conversations", sid),
         },
     }
+
+
+def _user_sid(store: Store, service: str | None, identity: str | None) -> str | None:
+    """The user backing a chat participant (an SMS or WhatsApp one has none)."""
+    user = None if identity is None else users.lookup(store, service, identity)
+    return None if user is None else str(user["sid"])

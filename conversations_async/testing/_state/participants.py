@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from . import conversations
+from . import conversations, roles, users
 from ._common import (
     ROLE_SID,
     JSONDict,
@@ -76,6 +76,7 @@ def create(
         check_length(field, form.get(field))
     check_pattern("RoleSid", form.get("RoleSid"), ROLE_SID)
     attributes = check_attributes(form.get("Attributes"), MAX_ATTRIBUTES)
+    roles.check_assignable(store, service, form.get("RoleSid") or None, "conversation")
     if not identity and not address:
         if projected:
             raise TwilioError(400, 50434, "Participant projected address not provided")
@@ -117,7 +118,7 @@ def create(
         "identity": identity,
         "attributes": attributes if attributes is not None else "{}",
         "messaging_binding": binding,
-        "role_sid": form.get("RoleSid") or None,
+        "role_sid": form.get("RoleSid") or roles.default_sid(store, service, "conversation"),
         "date_created": format_date(created),
         "date_updated": format_date(updated),
         "url": store.url(service, "Conversations", conversation_sid, "Participants", sid),
@@ -129,6 +130,7 @@ def create(
     entry.participants[sid] = record
     if identity:
         entry.by_identity[identity] = sid
+        users.ensure(store, service, identity)  # a chat participant is backed by its user
     if address:
         entry.by_binding[(address, proxy)] = sid
         if proxy:
@@ -185,6 +187,7 @@ def update(
         check_length(field, form.get(field))
     check_pattern("RoleSid", form.get("RoleSid"), ROLE_SID)
     attributes = check_attributes(form.get("Attributes"), MAX_ATTRIBUTES)
+    roles.check_assignable(store, service, cleared(form.get("RoleSid")), "conversation")
     identity = cleared(form.get("Identity"))
     if identity and entry.by_identity.get(identity, sid) != sid:
         raise TwilioError(409, 50433, "Participant already exists")
@@ -219,6 +222,7 @@ def update(
         record["identity"] = identity
         if identity:
             entry.by_identity[identity] = sid
+            users.ensure(store, service, identity)
     if proxy_given and proxy != old_proxy and address:
         entry.by_binding.pop((address, old_proxy), None)
         if old_proxy is not None:
