@@ -49,12 +49,12 @@ from .errors import (
     SessionClosedError,
     SessionLoopError,
 )
-from .resources import AccountWebhookConfig, Namespaces, ServiceScope, namespace
+from .resources import AccountNamespaces, ServiceScope
 
 logger = logging.getLogger("conversations_async")
 
 
-class Session(Namespaces):
+class Session(AccountNamespaces):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -251,11 +251,7 @@ class Session(Namespaces):
                 stacklevel=1,
             )
 
-    # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
-
-    webhook_configuration = namespace(AccountWebhookConfig)
-    """The account's webhooks (``/Configuration/Webhooks``; a service's are on
-    ``service(IS).webhook_configuration``)."""
+    # -- namespaces (AccountNamespaces: the shared ones and the account's own) ----------------
 
     @property
     def requester(self) -> Session:

@@ -6,6 +6,18 @@ One module per resource family.
 """
 
 from ._record import OpenEnum
+from .configuration import (
+    AddressAutoCreation,
+    AddressConfiguration,
+    AddressType,
+    AutoCreationType,
+    Configuration,
+    MediaNotification,
+    NewMessageNotification,
+    Notification,
+    NotificationConfiguration,
+    ServiceConfiguration,
+)
 from .conversations import Conversation, ConversationState, ConversationTimers
 from .messages import (
     DeliveryReceipt,
@@ -17,6 +29,7 @@ from .messages import (
     ParticipantConversation,
 )
 from .participants import MessagingBinding, Participant
+from .push import Binding, BindingType, Credential, CredentialType
 from .webhooks import (
     ConversationWebhook,
     ConversationWebhookConfiguration,
@@ -29,22 +42,36 @@ from .webhooks import (
 )
 
 __all__ = [
+    "AddressAutoCreation",
+    "AddressConfiguration",
+    "AddressType",
+    "AutoCreationType",
+    "Binding",
+    "BindingType",
+    "Configuration",
     "Conversation",
     "ConversationState",
     "ConversationTimers",
     "ConversationWebhook",
     "ConversationWebhookConfiguration",
     "ConversationWebhookMethod",
+    "Credential",
+    "CredentialType",
     "DeliveryReceipt",
     "DeliveryStatus",
+    "MediaNotification",
     "Message",
     "MessageDelivery",
     "MessageMedia",
     "MessageOrder",
     "MessagingBinding",
+    "NewMessageNotification",
+    "Notification",
+    "NotificationConfiguration",
     "OpenEnum",
     "Participant",
     "ParticipantConversation",
+    "ServiceConfiguration",
     "ServiceWebhookConfiguration",
     "WebhookConfiguration",
     "WebhookConfigurationTarget",

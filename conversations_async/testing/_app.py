@@ -23,6 +23,7 @@ from ._probes import Counters, RecordedRequest
 from ._routes import ROUTES, Route
 from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations, delivery_receipts
 from ._state._common import SERVICE_SID
+from ._state.bindings import register
 from ._webhooks import WebhookSender
 
 if TYPE_CHECKING:
@@ -230,6 +231,20 @@ class Emulator:
             service=service,
         )
         return changed
+
+    def register_binding(
+        self,
+        service: str | None,
+        identity: str,
+        binding_type: str,
+        credential_sid: str | None = None,
+        **options: Any,
+    ) -> JSONDict:
+        """Play a client SDK registering ``identity``'s device for pushes (Twilio has no REST
+        create for bindings): a binding of ``binding_type`` (``apn``, ``fcm``, ``gcm`` with a
+        credential of that type; ``twilsock`` without) in ``service`` (None: the default
+        one). ``endpoint=`` and ``message_types=`` may be given. Returns its JSON."""
+        return register(self.store, service, identity, binding_type, credential_sid, **options)
 
     async def simulate_message(
         self,
