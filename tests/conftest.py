@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,14 @@ collect_ignore = [] if importlib.util.find_spec("arq") else [ARQ_TEST]
 
 def pytest_report_header() -> str | None:
     return f"arq is not installed: {ARQ_TEST} runs in `nox -s arq`" if collect_ignore else None
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The spec walk's count (``spec walk: 103 of 103 …``), when it ran."""
+    walk = sys.modules.get("_spec_walk")
+    line = None if walk is None else walk.summary(len(walk.spec_operations()))
+    if line is not None:
+        terminalreporter.write_sep("-", line)
 
 
 @pytest.fixture
