@@ -309,7 +309,8 @@ class Choice(Rule):
         raise InvalidArgumentError(field, f"{shown(value)} is not one of {', '.join(known)}")
 
     def describe(self) -> str:
-        return "one of " + ", ".join(f"``{member.value}``" for member in self.enum)
+        known = "one of " + ", ".join(f"``{member.value}``" for member in self.enum)
+        return known + " (in any case)" if self.ignore_case else known
 
 
 @attrs.frozen

@@ -80,6 +80,29 @@ async def test_a_new_default_service_becomes_the_account_scope(
     assert [c.sid async for c in session.service(old_service).conversations.list()] == [before.sid]
 
 
+async def test_new_conversations_take_the_account_defaults(session: Session) -> None:
+    """The default Messaging Service, and the default timers once set, go to every new
+    conversation that names none of its own."""
+    plain = await session.conversations.create(friendly_name="plain")
+    configuration = await session.configuration.update(
+        default_inactive_timer=timedelta(minutes=5), default_closed_timer="P1D"
+    )
+    assert plain.messaging_service_sid == configuration.default_messaging_service_sid
+    assert plain.timers is not None and plain.timers.date_inactive is None
+    timed = await session.conversations.create(friendly_name="timed")
+    assert timed.timers is not None and timed.date_created is not None
+    assert timed.timers.date_inactive == timed.date_created + timedelta(minutes=5)
+    assert timed.timers.date_closed == timed.date_created + timedelta(days=1)
+    own = await session.conversations.create(
+        friendly_name="own",
+        timers_inactive=timedelta(minutes=2),
+        messaging_service_sid=MESSAGING_SERVICE,
+    )
+    assert own.timers is not None and own.date_created is not None
+    assert own.timers.date_inactive == own.date_created + timedelta(minutes=2)
+    assert own.messaging_service_sid == MESSAGING_SERVICE
+
+
 async def test_a_service_configuration(session: Session, emulator: Emulator) -> None:
     scoped = session.service(SERVICE_SID)
     assert isinstance(scoped.configuration, ServiceConfig)

@@ -107,6 +107,20 @@ def _account(store: Store) -> JSONDict:
     }
 
 
+def conversation_defaults(store: Store) -> dict[str, str]:
+    """The fields a new conversation takes from the account's configuration: its default
+    Messaging Service, and the default timers once they are set."""
+    account = _account(store)
+    defaults = {"MessagingServiceSid": account["default_messaging_service_sid"]}
+    for field, key in (
+        ("Timers.Inactive", "default_inactive_timer"),
+        ("Timers.Closed", "default_closed_timer"),
+    ):
+        if account[key] is not None:
+            defaults[field] = account[key]
+    return defaults
+
+
 def fetch_account(store: Store, service: str | None, form: Form) -> JSONDict:
     return _account(store)
 
