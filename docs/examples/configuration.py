@@ -44,7 +44,8 @@ async def main(session: ca.Session) -> None:
         auto_creation_webhook_url="https://bot.example.com/twilio/conversations",
         auto_creation_webhook_filters=["onMessageAdded"],
     )
-    assert line.auto_creation is not None and line.auto_creation.enabled
+    assert line.auto_creation is not None
+    print(line.sid, line.auto_creation.type)
 
     # A user signs out of every Android device: delete their FCM bindings.
     async for binding in service.bindings.list(binding_type=["fcm"], identity=["alice"]):

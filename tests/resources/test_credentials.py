@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 
 from conversations_async import Request, RetryEvent, RetryPolicy, Session
-from conversations_async.errors import BadRequestError, InvalidArgumentError, NotFoundError
+from conversations_async.errors import (
+    BadRequestError,
+    InvalidArgumentError,
+    NotFoundError,
+    ServerError,
+)
 from conversations_async.models import Credential, CredentialType
 from conversations_async.resources import Credentials
 from conversations_async.resources.credentials import CREATE, UPDATE
@@ -201,3 +206,20 @@ async def test_a_gcm_credential_keeps_its_api_key(session: Session, emulator: Em
     gcm = await session.credentials.create(type="GCM", api_key=API_KEY, friendly_name="old")
     assert gcm.type is CredentialType.GCM
     assert credential_state.of(emulator.store).secrets[gcm.sid] == {"ApiKey": API_KEY}
+
+
+async def test_an_error_of_a_create_holds_no_secret(session: Session, emulator: Emulator) -> None:
+    """Neither the error nor anything chained to it (its cause, its context) shows a secret.
+
+    (The arguments of a call are in its frame's locals, as for any Python function: a
+    traceback formatted with ``capture_locals=True`` shows what was passed.)"""
+    emulator.fail_next("POST", "/v1/Credentials", status=500)
+    with pytest.raises(ServerError) as caught:
+        await session.credentials.create(type="fcm", secret=SERVER_KEY)
+    texts = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        texts += [repr(error), str(error), repr(error.args), repr(vars(error))]
+        texts.append("".join(traceback.format_exception(error)))
+        error = error.__cause__ or error.__context__
+    assert_no_secret("\n".join(texts))
