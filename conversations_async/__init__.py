@@ -15,7 +15,7 @@ from ._limits_settings import LimiterSettings
 from ._options import __version__
 from ._pagination import AsyncPager, Page
 from ._retry import RetryEvent, RetryPolicy
-from ._sansio import Request
+from ._sansio import RawResponse, Request
 from ._session import Session
 from ._types import NOT_GIVEN
 from .errors import (
@@ -41,6 +41,7 @@ from .models import (
     ConversationTimers,
     DeliveryReceipt,
     DeliveryStatus,
+    Media,
     Message,
     MessageOrder,
     MessagingBinding,
@@ -73,6 +74,7 @@ __all__ = [
     "Limiter",
     "LimiterSettings",
     "LimiterState",
+    "Media",
     "Message",
     "MessageOrder",
     "MessagingBinding",
@@ -83,6 +85,7 @@ __all__ = [
     "ParticipantConversation",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "Request",
     "ResponseValidationError",
     "RetryEvent",

@@ -12,7 +12,7 @@ import ipaddress
 import platform
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
@@ -53,6 +53,34 @@ def twilio_host(edge: str | None, region: str | None) -> str:
     if region:
         return f"conversations.{region}.twilio.com"
     return "conversations.twilio.com"
+
+
+def media_host(region: str | None) -> str:
+    """The Media Content Service's host for a region (``mcs.us1.twilio.com`` by default).
+
+    Twilio's edge locations do not serve the Media REST API, so an edge changes nothing here.
+    """
+    return f"mcs.{region or 'us1'}.twilio.com"
+
+
+def env_options(env: Mapping[str, str], overrides: Mapping[str, object]) -> dict[str, object]:
+    """The Session's options from the environment (see ``Session.from_env``)."""
+    options: dict[str, object] = {
+        "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
+        "edge": env.get("TWILIO_EDGE") or None,
+        "region": env.get("TWILIO_REGION") or None,
+        "base_url": env.get("TWILIO_CONVERSATIONS_BASE_URL") or None,
+        "media_base_url": env.get("TWILIO_CONVERSATIONS_MEDIA_BASE_URL") or None,
+    }
+    if env.get("TWILIO_API_KEY"):
+        options["api_key"] = env.get("TWILIO_API_KEY")
+        options["api_secret"] = env.get("TWILIO_API_SECRET")
+    else:
+        options["auth_token"] = env.get("TWILIO_AUTH_TOKEN")
+    options.update(overrides)
+    if options.get("base_url") is not None:
+        options["edge"] = options["region"] = None
+    return options
 
 
 def basic_authorization(username: str, password: str) -> str:
@@ -152,30 +180,28 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def check_base_url(base_url: str | URL) -> URL:
+def check_base_url(base_url: str | URL, field: str = "base_url") -> URL:
     if not isinstance(base_url, str | URL):
         raise InvalidArgumentError(
-            "base_url", f"must be a string or a yarl.URL, not {type(base_url).__name__}"
+            field, f"must be a string or a yarl.URL, not {type(base_url).__name__}"
         )
     text = str(base_url)
     if not is_encodable(text):
         # yarl would silently drop a lone surrogate from the path.
-        raise InvalidArgumentError("base_url", "holds a lone surrogate, so it is not text")
+        raise InvalidArgumentError(field, "holds a lone surrogate, so it is not text")
     url, problem = parse_url(text)
     if url is None:
-        raise InvalidArgumentError("base_url", f"is not a valid URL ({problem})")
+        raise InvalidArgumentError(field, f"is not a valid URL ({problem})")
     if not url.absolute or url.scheme not in {"http", "https"}:
-        raise InvalidArgumentError("base_url", f"must be an absolute http(s) URL, got {str(url)!r}")
+        raise InvalidArgumentError(field, f"must be an absolute http(s) URL, got {str(url)!r}")
     if url.scheme == "http" and not is_loopback(url.host):
         raise InvalidArgumentError(
-            "base_url", "plain http:// is only allowed for loopback hosts; use https://"
+            field, "plain http:// is only allowed for loopback hosts; use https://"
         )
     if url.query_string or url.fragment or url.user or url.password:
-        raise InvalidArgumentError(
-            "base_url", "must be a service root, without query or credentials"
-        )
+        raise InvalidArgumentError(field, "must be a service root, without query or credentials")
     if url.explicit_port == 0:
-        raise InvalidArgumentError("base_url", "port 0 cannot be connected to; give 1-65535")
+        raise InvalidArgumentError(field, "port 0 cannot be connected to; give 1-65535")
     return url
 
 

@@ -188,7 +188,8 @@ def next_page_request(next_url: URL, base_url: URL) -> Request:
     same_origin = target.absolute and target.origin() == base_url.origin()
     if not same_origin and not (_is_twilio_host(base_url) and _is_twilio_host(target)):
         raise _refuse(next_url, "leaves the Session's host", base_url)
-    return Request(method="GET", url=target)
+    # Another of Twilio's hosts was vetted here; the Session sends credentials only home.
+    return Request(method="GET", url=target, credentials=True if not same_origin else None)
 
 
 class AsyncPager(Generic[T]):

@@ -11,7 +11,7 @@ from typing import Protocol
 from yarl import URL
 
 from ._retry import RetryPolicy
-from ._sansio import Request
+from ._sansio import RawResponse, Request
 from ._types import JSON
 
 
@@ -21,6 +21,11 @@ class Requester(Protocol):
     @property
     def base_url(self) -> URL:
         """The service root every path is resolved against."""
+        ...
+
+    @property
+    def media_base_url(self) -> URL:
+        """The Media Content Service's root (``https://mcs.us1.twilio.com``)."""
         ...
 
     @property
@@ -35,6 +40,10 @@ class Requester(Protocol):
 
     async def request(self, request: Request) -> JSON:
         """Send ``request``; the decoded JSON of a 2xx answer, or a typed error."""
+        ...
+
+    async def request_raw(self, request: Request) -> RawResponse:
+        """Send ``request``; a 2xx or 3xx answer as it came, or a typed error."""
         ...
 
     async def sleep(self, seconds: float) -> None:

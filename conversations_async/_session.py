@@ -11,7 +11,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode
@@ -34,22 +34,24 @@ from ._options import (
     check_options,
     check_timeout,
     credentials,
+    env_options,
+    media_host,
     twilio_host,
     user_agent,
 )
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
-from ._sansio import Request, decode_success, status_error
+from ._sansio import RawResponse, Request, decode_success, status_error
+from ._transport import SessionStats, StreamBody, connection_error, pool_error
 from ._types import JSON
 from .errors import (
     APIConnectionError,
-    APITimeoutError,
     ConversationsError,
     InvalidArgumentError,
     RateLimitError,
     SessionClosedError,
     SessionLoopError,
 )
-from .resources import AccountNamespaces, ServiceScope
+from .resources import AccountNamespaces, MediaFiles, ServiceScope, namespace
 
 logger = logging.getLogger("conversations_async")
 
@@ -71,6 +73,10 @@ class Session(AccountNamespaces):
     the only one that bounds a whole call, so none can hang. Every option is checked here: a bad
     one raises :class:`~conversations_async.errors.InvalidArgumentError` naming it, and a bad
     credential's value is never shown.
+
+    ``media_base_url`` is the Media Content Service's root (``https://mcs.us1.twilio.com``, or
+    the ``region``'s), where :attr:`media` sends. The credentials go only to the two roots:
+    a request to any other host (a download's temporary link, a redirect) is sent without them.
     """
 
     def __init__(
@@ -81,6 +87,7 @@ class Session(AccountNamespaces):
         api_key: str | None = None,
         api_secret: str | None = None,
         base_url: str | URL | None = None,
+        media_base_url: str | URL | None = None,
         edge: str | None = None,
         region: str | None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
@@ -109,6 +116,10 @@ class Session(AccountNamespaces):
         # Kept only as the encoded header, behind Secret: base64 of a token is the token.
         self._authorization = Secret(basic_authorization(username, password))
         self.base_url: URL = check_base_url(base_url or f"https://{twilio_host(edge, region)}")
+        self.media_base_url: URL = check_base_url(
+            media_base_url or f"https://{media_host(region)}", "media_base_url"
+        )
+        self._own_origins = frozenset(_origin(url) for url in (self.base_url, self.media_base_url))
         self.timeout: aiohttp.ClientTimeout = check_timeout(timeout)
         self.max_concurrency = max_concurrency
         self.retry = retry
@@ -142,6 +153,10 @@ class Session(AccountNamespaces):
         self._form_headers = FixedHeaders(
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
+        # For a host that is not ours: everything but the credentials.
+        self._anonymous_headers = {
+            k: v for k, v in self._plain_headers.items() if k != "Authorization"
+        }
         self.stats = SessionStats()
 
     @classmethod
@@ -149,24 +164,11 @@ class Session(AccountNamespaces):
         """A Session from ``TWILIO_ACCOUNT_SID`` with ``TWILIO_AUTH_TOKEN`` or
         ``TWILIO_API_KEY`` + ``TWILIO_API_SECRET`` (also ``TWILIO_EDGE``, ``TWILIO_REGION``).
 
-        ``TWILIO_CONVERSATIONS_BASE_URL``, when set, replaces the service root (for example to
-        point an unchanged program at the emulator). Keyword arguments override the environment.
+        ``TWILIO_CONVERSATIONS_BASE_URL`` and ``TWILIO_CONVERSATIONS_MEDIA_BASE_URL``, when set,
+        replace the service roots (for example to point an unchanged program at the emulator).
+        Keyword arguments override the environment.
         """
-        env = os.environ if environ is None else environ
-        options: dict[str, object] = {
-            "account_sid": env.get("TWILIO_ACCOUNT_SID") or None,
-            "edge": env.get("TWILIO_EDGE") or None,
-            "region": env.get("TWILIO_REGION") or None,
-            "base_url": env.get("TWILIO_CONVERSATIONS_BASE_URL") or None,
-        }
-        if env.get("TWILIO_API_KEY"):
-            options["api_key"] = env.get("TWILIO_API_KEY")
-            options["api_secret"] = env.get("TWILIO_API_SECRET")
-        else:
-            options["auth_token"] = env.get("TWILIO_AUTH_TOKEN")
-        options.update(kwargs)
-        if options.get("base_url") is not None:
-            options["edge"] = options["region"] = None
+        options = env_options(os.environ if environ is None else environ, kwargs)
         return cls(**options)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -253,6 +255,9 @@ class Session(AccountNamespaces):
 
     # -- namespaces (AccountNamespaces: the shared ones and the account's own) ----------------
 
+    media = namespace(MediaFiles)
+    """Files for messages, in the Media Content Service (``media_base_url``)."""
+
     @property
     def requester(self) -> Session:
         """What the namespaces send through: this Session."""
@@ -278,17 +283,34 @@ class Session(AccountNamespaces):
 
         Raises the typed errors of :mod:`conversations_async.errors`; never an aiohttp one.
         """
+        status, _, body = await self._exchange(request, redirects=False)
+        return decode_success(status, body)
+
+    async def request_raw(self, request: Request) -> RawResponse:
+        """Like :meth:`request`, but the answer as it came: a 2xx, or a 3xx redirect (which is
+        not followed: the caller decides where to go, and this Session whether to send its
+        credentials there)."""
+        return RawResponse(*await self._exchange(request, redirects=True))
+
+    async def _exchange(
+        self, request: Request, *, redirects: bool
+    ) -> tuple[int, Mapping[str, str], bytes]:
         http = self._ensure_http()
         url = request.resolve(self.base_url)
-        data: bytes | None = None
+        data: bytes | AsyncIterable[bytes] | None = None
         headers: Mapping[str, str]
-        if request.method in BODY_METHODS:
+        if request.body is not None:
+            data, headers = request.body, self._plain_headers
+        elif request.method in BODY_METHODS:
             # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
             # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
             data = urlencode(request.form).encode()
             headers = self._form_headers
         else:
             headers = self._plain_headers
+        own = request.url is None or _origin(url) in self._own_origins
+        if not (own if request.credentials is None else request.credentials):
+            headers = self._anonymous_headers  # by default, credentials never leave our hosts
         if request.headers:
             # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).
@@ -303,23 +325,26 @@ class Session(AccountNamespaces):
             while True:
                 attempt += 1
                 self.stats.requests += 1
+                sent = StreamBody(data) if isinstance(data, AsyncIterable) else data
                 async with self.limiter.slot(request.write_key) as slot:
                     try:
                         status, response_headers, body = await self._send_once(
-                            http, request, url, data, headers
+                            http, request, url, sent, headers
                         )
                     except APIConnectionError as failure:
                         error: ConversationsError = failure
                     else:
                         if status != 429:
                             slot.succeeded()
-                            if 200 <= status < 300:
-                                return decode_success(status, body)
+                            if 200 <= status < 300 or (redirects and 300 <= status < 400):
+                                return status, response_headers, body
                         error = status_error(
                             status, response_headers, body, method=request.method, url=str(url)
                         )
                     elapsed = max(time.monotonic() - started, slept)
                     wait = self.retry.next_wait(error, request, attempt, elapsed)
+                    if isinstance(sent, StreamBody) and sent.started and not sent.replayable:
+                        wait = None  # its bytes are gone: it cannot be sent again
                     if isinstance(error, RateLimitError):
                         self._report_throttled(slot, error, wait)
                 if wait is None:
@@ -373,7 +398,7 @@ class Session(AccountNamespaces):
         http: aiohttp.ClientSession,
         request: Request,
         url: URL,
-        data: bytes | None,
+        data: bytes | StreamBody | None,
         headers: Mapping[str, str],
     ) -> tuple[int, Mapping[str, str], bytes]:
         """One send and read of the whole body: the status, headers and body of the answer.
@@ -395,50 +420,22 @@ class Session(AccountNamespaces):
             ) as response:
                 return response.status, response.headers, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
-            failure: ConversationsError = self._connection_error(exc, request, url, sent=False)
+            failure: ConversationsError = connection_error(exc, request, str(url), sent=False)
         except aiohttp.ClientConnectorError as exc:
-            failure = self._connection_error(exc, request, url, sent=False)
+            failure = connection_error(exc, request, str(url), sent=False)
         except TimeoutError as exc:
-            failure = self._connection_error(exc, request, url, sent=True)
+            failure = connection_error(exc, request, str(url), sent=True)
         except (aiohttp.ClientError, OSError) as exc:
-            failure = self._connection_error(exc, request, url, sent=True)
+            failure = connection_error(exc, request, str(url), sent=True)
         except (RuntimeError, ValueError, AssertionError) as exc:
             # aiohttp refusing the pool itself: closed, or settings it cannot combine with ours.
-            failure = self._pool_error(exc, http, request, url)
+            failure = pool_error(exc, http, request, str(url), owned=self._owns_http)
         if self._closed:
             failure = SessionClosedError("the Session was closed during the request")
         # Raised here, after the except block, so that aiohttp's exception (which may carry our
         # request headers) is not even kept as __context__.
         raise failure
 
-    def _connection_error(
-        self, exc: BaseException, request: Request, url: URL, *, sent: bool
-    ) -> APIConnectionError:
-        # Only the exception's type and text: aiohttp objects may carry our request headers.
-        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        cls = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
-        return cls(description, method=request.method, url=str(url), sent=sent)
 
-    def _pool_error(
-        self, exc: BaseException, http: aiohttp.ClientSession, request: Request, url: URL
-    ) -> ConversationsError:
-        if http.closed:
-            return SessionClosedError("the http_session this Session borrowed is closed")
-        description = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if not self._owns_http:
-            return InvalidArgumentError("http_session", f"aiohttp refused to send: {description}")
-        return APIConnectionError(description, method=request.method, url=str(url), sent=True)
-
-
-class SessionStats:
-    """Counters a Session keeps, for logs and summaries."""
-
-    __slots__ = ("requests", "retries", "throttled")
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.retries = 0
-        self.throttled = 0
-
-    def __repr__(self) -> str:
-        return f"SessionStats(requests={self.requests}, retries={self.retries}, throttled={self.throttled})"
+def _origin(url: URL) -> tuple[str, str | None, int | None]:
+    return url.scheme, url.host, url.port

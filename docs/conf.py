@@ -37,12 +37,12 @@ nitpicky = True
 nitpick_ignore_regex = [
     (
         r"py:.*",
-        r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis|hmac|hashlib|base64)(\..*)?",
+        r"(aiohttp|yarl|attrs|cattrs|multidict|asyncio|datetime|collections|typing|enum|contextlib|types|re|json|redis|hmac|hashlib|base64|os|io)(\..*)?",
     ),
     # Type variables and aliases, which autodoc cannot link.
     (
         r"py:.*",
-        r"(conversations_async\.\w+\.)?(JSON|NotGiven|T|R|E|H|Sleep|WriteKey|RetryHook|FormItems|Self|OpenRecord|Handler|AuthTokens|Params|HandlerResult)",
+        r"(conversations_async\.\w+\.)?(JSON|NotGiven|T|R|E|H|Sleep|WriteKey|RetryHook|FormItems|Self|OpenRecord|Handler|AuthTokens|Params|HandlerResult|Clock|SpecSource|MediaData)",
     ),
     (r"py:.*", r"conversations_async\.(.*\.)?_.*"),
     (

@@ -14,6 +14,8 @@ import pytest
 from conversations_async import Conversation, RetryPolicy, Session
 from conversations_async.testing import Emulator
 
+pytest_plugins = ["pytester"]  # the shipped plugin's own tests run pytest inside a test
+
 # No waiting between tries, so retry tests stay fast; behaviour is otherwise the default.
 FAST_RETRY = RetryPolicy(initial=0.0, max_wait=0.0, jitter=False)
 

@@ -10,7 +10,14 @@
 from .operation import Operation, Pacing, scope_path
 from .params import WEBHOOK_HEADER, Declaration, Encoded, Params, declaration
 from .request import FormItems, Request, encode_segment
-from .responses import decode_body, decode_success, page_items, parse_retry_after, status_error
+from .responses import (
+    RawResponse,
+    decode_body,
+    decode_success,
+    page_items,
+    parse_retry_after,
+    status_error,
+)
 
 __all__ = [
     "WEBHOOK_HEADER",
@@ -20,6 +27,7 @@ __all__ = [
     "Operation",
     "Pacing",
     "Params",
+    "RawResponse",
     "Request",
     "declaration",
     "decode_body",

@@ -7,10 +7,12 @@
                                          "FetchServiceConversationParticipant"))
 
 ``name`` is the resource method that serves it (its signature is checked against ``params`` by
-a test, and the resource lists its operations in ``operations``). The path is relative to the scope (``/v1`` or ``/v1/Services/{IS}``); each ``{name}`` is filled
-from the call's argument of that name, percent-encoded as exactly one segment. ``spec`` names the
-operation in Twilio's official OpenAPI spec at account and at service scope (``None`` where it
-does not exist), which the spec-walk test checks.
+a test, and the resource lists its operations in ``operations``). The path is relative to the
+scope (``/v1`` or ``/v1/Services/{IS}``); each ``{name}`` is filled from the call's argument of
+that name, percent-encoded as exactly one segment; ``{name:IM}`` also requires a SID with that
+prefix, where the spec gives the path parameter a pattern (checked before sending). ``spec``
+names the operation in Twilio's official OpenAPI spec at account and at service scope (``None``
+where it does not exist), which the spec-walk test checks.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .rules import SID_PATTERNS, Text, check_path_value
 
 R = TypeVar("R")
 
-_PLACEHOLDER: Final = re.compile(r"^\{([a-z_]+)\}$")
+_PLACEHOLDER: Final = re.compile(r"^\{([a-z_]+)(?::([A-Z]{2}))?\}$")
 _SERVICE_SID: Final = Text(pattern=SID_PATTERNS["IS"])
 
 
@@ -73,13 +75,19 @@ class Operation(Generic[R]):
     """Twilio's ``operationId`` at account scope and at service scope."""
     segments: tuple[tuple[bool, str], ...] = attrs.field(init=False)
     """``(is_placeholder, literal or argument name)`` for each path segment."""
+    path_rules: Mapping[str, Text] = attrs.field(init=False)
+    """The SID rule of each path argument declared as ``{name:PREFIX}``."""
 
     def __attrs_post_init__(self) -> None:
         parsed = []
+        rules: dict[str, Text] = {}
         for segment in self.path.strip("/").split("/"):
             match = _PLACEHOLDER.fullmatch(segment)
             parsed.append((True, match.group(1)) if match else (False, segment))
+            if match and match.group(2):
+                rules[match.group(1)] = Text(pattern=SID_PATTERNS[match.group(2)])
         object.__setattr__(self, "segments", tuple(parsed))
+        object.__setattr__(self, "path_rules", rules)
 
     @property
     def path_names(self) -> tuple[str, ...]:
@@ -102,6 +110,8 @@ class Operation(Generic[R]):
         path = [*scope_path(service)]
         for is_placeholder, name in self.segments:
             path.append(check_path_value(name, arguments[name]) if is_placeholder else name)
+        for name, rule in self.path_rules.items():
+            rule.encode(name, arguments[name])
         if encoded is None:
             params = self.declaration
             encoded = _NO_PARAMS if params is None else params.encode(arguments)

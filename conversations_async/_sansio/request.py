@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from typing import Final
 from urllib.parse import quote
 
@@ -32,8 +32,16 @@ class Request:
     query: FormItems = ()
     form: FormItems = ()
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    body: bytes | AsyncIterable[bytes] | None = None
+    """A raw body sent as is instead of ``form`` (a media upload), its ``Content-Type`` in
+    ``headers``. An async stream is read once: after it began to be sent, the request is
+    never retried (a body with a true ``replayable`` attribute starts afresh each time)."""
     write_key: str | None = None
     """The per-second write budget this request spends, or None for reads."""
+    credentials: bool | None = None
+    """Whether to send the Session's credentials. None: only to the Session's own roots
+    (``base_url``, ``media_base_url``), never to another host; True: to ``url`` too (the pager,
+    for another of Twilio's HTTPS hosts it vetted); False: never."""
 
     @property
     def idempotent(self) -> bool:

@@ -7,11 +7,19 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .._text import excerpt, short_text
 from .._types import JSON
 from ..errors import APIStatusError, RateLimitError, ResponseValidationError, error_class_for
+
+
+class RawResponse(NamedTuple):
+    """An answer as it came: its status (2xx, or a 3xx redirect), headers and whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -19,6 +19,7 @@ from .configuration import (
     ServiceConfiguration,
 )
 from .conversations import Conversation, ConversationState, ConversationTimers
+from .media import Media
 from .messages import (
     DeliveryReceipt,
     DeliveryStatus,
@@ -59,6 +60,7 @@ __all__ = [
     "CredentialType",
     "DeliveryReceipt",
     "DeliveryStatus",
+    "Media",
     "MediaNotification",
     "Message",
     "MessageDelivery",

@@ -17,6 +17,7 @@ from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
 from .credentials import Credentials
 from .delivery_receipts import DeliveryReceipts
+from .media import MediaFiles
 from .messages import Messages
 from .participant_conversations import ParticipantConversations
 from .participants import Participants
@@ -98,6 +99,7 @@ __all__ = [
     "Conversations",
     "Credentials",
     "DeliveryReceipts",
+    "MediaFiles",
     "Messages",
     "Namespaces",
     "NewParticipant",

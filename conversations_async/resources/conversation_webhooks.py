@@ -135,7 +135,7 @@ class UpdateConversationWebhook(Params):
 
 
 _PATH = "Conversations/{conversation}/Webhooks"
-_ONE = _PATH + "/{webhook}"
+_ONE = _PATH + "/{webhook:WH}"
 
 CREATE = Operation(
     "create",

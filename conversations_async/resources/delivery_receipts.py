@@ -12,12 +12,12 @@ from ._base import Resource
 MAX_PAGE_SIZE: Final = 50
 """The spec's ``PageSize`` maximum for receipts ("the maximum is 50")."""
 
-_PATH = "Conversations/{conversation}/Messages/{message}/Receipts"
+_PATH = "Conversations/{conversation}/Messages/{message:IM}/Receipts"
 
 FETCH = Operation(
     "fetch",
     "GET",
-    _PATH + "/{receipt}",
+    _PATH + "/{receipt:DY}",
     DeliveryReceipt,
     spec=("FetchConversationMessageReceipt", "FetchServiceConversationMessageReceipt"),
 )

@@ -115,7 +115,7 @@ class ListMessages(Params):
 
 
 _PATH = "Conversations/{conversation}/Messages"
-_ONE = _PATH + "/{message}"
+_ONE = _PATH + "/{message:IM}"
 
 CREATE = Operation(
     "create",

@@ -18,6 +18,7 @@ from ._faults import Faults
 from ._probes import Counters, RecordedRequest
 from ._routes import Route, per_conversation, per_service
 from ._state import Form, Limits, Store, TwilioError
+from ._validation import RefusedRequest, RequestValidator
 
 __all__ = [
     "DEFAULT_ACCOUNT_SID",
@@ -28,6 +29,8 @@ __all__ = [
     "Form",
     "Limits",
     "RecordedRequest",
+    "RefusedRequest",
+    "RequestValidator",
     "Route",
     "Store",
     "TwilioError",

@@ -18,12 +18,14 @@ from aiohttp import web
 
 from ._faults import Faults, FaultState, ScriptedFault
 from ._inbound import simulate_message
+from ._media import CONTENT_PATH, MCS_PREFIX, MediaService
 from ._paging import page
 from ._probes import Counters, RecordedRequest
+from ._push import PushRegistrations
 from ._routes import ROUTES, Route
 from ._state import Form, JSONDict, Limits, Store, TwilioError, conversations, delivery_receipts
 from ._state._common import SERVICE_SID
-from ._state.bindings import register
+from ._validation import RefusedRequest, RequestValidator, SpecSource, validator_for
 from ._webhooks import WebhookSender
 
 if TYPE_CHECKING:
@@ -33,10 +35,12 @@ DEFAULT_ACCOUNT_SID: Final = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN: Final = "emulator-auth-token"
 STATS_PATH: Final = "/_emulator/stats"
 WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
+MAX_UPLOAD: Final = 150 * 1024 * 1024
+"""The largest request body the emulator reads (a media upload; aiohttp's default is 1 MiB)."""
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class Emulator:
+class Emulator(PushRegistrations):
     """A Conversations v1 server on loopback with Twilio's shapes, rules and error codes.
 
     ::
@@ -51,6 +55,11 @@ class Emulator:
     ``requests`` show what arrived. ``missing_participant_code`` picks which of Twilio's
     plausible 404 answers a missing participant gets (20404, 50432 or no code).
     ``extra_routes`` serves more operations (see :meth:`add_routes`).
+
+    ``validate_requests`` checks every request against Twilio's official OpenAPI spec (a
+    :class:`RequestValidator`, or the spec's path or mapping; it needs openapi-core) and records
+    each one the spec refuses in :attr:`refused_requests`. None uses the default validator (the
+    pytest plugin's ``conversations_async_spec`` option sets one), False none at all.
     """
 
     def __init__(
@@ -68,6 +77,7 @@ class Emulator:
         webhook_url: str | None = None,
         missing_participant_code: int | None = 20404,
         extra_routes: Iterable[Route] = (),
+        validate_requests: RequestValidator | SpecSource | bool | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -81,13 +91,18 @@ class Emulator:
         self.counters = Counters()
         self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
         self._fault_state = FaultState()
+        self.validator = validator_for(validate_requests)
+        """What checks each request against the spec (None: nothing does)."""
+        self.refused_requests: list[RefusedRequest] = []
+        """The requests the spec refuses, in order (with ``validate_requests``)."""
         self._runner: web.AppRunner | None = None
         self.webhooks = WebhookSender(auth_token)
         """Outgoing webhooks: set ``webhooks.url`` (or pass ``webhook_url=``), read
         ``webhooks.deliveries``, ``await webhooks.drain()``; ``webhooks.filters`` limits events."""
         self.webhooks.url = webhook_url
-        self.app = web.Application(middlewares=[self._middleware])
+        self.app = web.Application(middlewares=[self._middleware], client_max_size=MAX_UPLOAD)
         self.app.router.add_get(STATS_PATH, self._stats)
+        self.app.router.add_routes(MediaService(lambda: self.store, lambda: self.base_url).routes())
         self.add_routes(ROUTES)
         self.add_routes(extra_routes)
 
@@ -148,14 +163,21 @@ class Emulator:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def media_base_url(self) -> str:
+        """The Media Content Service's root on this server (``Session(media_base_url=...)``)."""
+        return self.base_url + MCS_PREFIX
+
     def session(self, **options: Any) -> Session:
-        """A :class:`~conversations_async.Session` pointed at this emulator with its credentials."""
+        """A :class:`~conversations_async.Session` pointed at this emulator (both roots) with its
+        credentials."""
         from .._session import Session
 
         options.setdefault("account_sid", self.account_sid)
         if "api_key" not in options:
             options.setdefault("auth_token", self.auth_token)
         options.setdefault("base_url", self.base_url)
+        options.setdefault("media_base_url", self.base_url + MCS_PREFIX)
         return Session(**options)
 
     # -- test helpers -------------------------------------------------------------------------
@@ -232,20 +254,6 @@ class Emulator:
         )
         return changed
 
-    def register_binding(
-        self,
-        service: str | None,
-        identity: str,
-        binding_type: str,
-        credential_sid: str | None = None,
-        **options: Any,
-    ) -> JSONDict:
-        """Play a client SDK registering ``identity``'s device for pushes (Twilio has no REST
-        create for bindings): a binding of ``binding_type`` (``apn``, ``fcm``, ``gcm`` with a
-        credential of that type; ``twilsock`` without) in ``service`` (None: the default
-        one). ``endpoint=`` and ``message_types=`` may be given. Returns its JSON."""
-        return register(self.store, service, identity, binding_type, credential_sid, **options)
-
     async def simulate_message(
         self,
         conversation: str,
@@ -297,8 +305,9 @@ class Emulator:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == STATS_PATH:
-            # Probes for other processes (benchmarks): not counted, not authenticated.
+        if request.path == STATS_PATH or request.path.startswith(CONTENT_PATH + "/"):
+            # Probes for other processes (benchmarks) and media's direct links, which work
+            # without credentials (Twilio's are on another host): not counted.
             return await handler(request)
         counters = self.counters
         counters.requests += 1
@@ -326,6 +335,8 @@ class Emulator:
                 username=username,
             )
         )
+        if self.validator is not None and request.path.startswith("/v1/"):
+            await self._validate(self.validator, request)
         faults = self.faults
         try:
             if username is None:
@@ -351,6 +362,18 @@ class Emulator:
             return await handler(request)
         except TwilioError as error:
             return error_response(error)
+
+    async def _validate(self, validator: RequestValidator, request: web.Request) -> None:
+        refusal = validator.check(
+            request.method,
+            request.raw_path.split("?", 1)[0],
+            query=tuple(request.query.items()),
+            body=await request.read() if request.body_exists else b"",
+            content_type=request.headers.get("Content-Type", ""),
+            headers=request.headers,
+        )
+        if refusal is not None:
+            self.refused_requests.append(refusal)
 
     def _authenticate(self, request: web.Request) -> str | None:
         header = request.headers.get("Authorization", "")

@@ -125,6 +125,7 @@ async def test_answers_validate_against_the_official_spec(spec_client: Client) -
     assert [p["identity"] for p in listed["participants"]] == ["alice", None]
 
 
+@pytest.mark.spec_invalid_requests("a malformed service SID, to see the emulator's 404")
 async def test_service_scoped_answers_validate(spec_client: Client) -> None:
     client = spec_client
     service = "IS" + "c" * 32
@@ -144,6 +145,7 @@ async def test_service_scoped_answers_validate(spec_client: Client) -> None:
     assert status == 404
 
 
+@pytest.mark.spec_invalid_requests("a request without credentials, to see the 401's shape")
 async def test_errors_are_twilio_shaped(client: Client) -> None:
     status, body = await client.call("GET", "/v1/Conversations/CHmissing")
     assert status == 404
@@ -212,6 +214,7 @@ async def test_the_missing_participant_code_can_be_chosen_at_construction() -> N
         ({"MessagingBinding.ProjectedAddress": "+15017122661"}, 50434),
     ],
 )
+@pytest.mark.spec_invalid_requests("values the spec refuses, on purpose, to see the 400s")
 async def test_spec_rules_give_twilio_400s(client: Client, form: dict[str, str], code: int) -> None:
     _, conversation = await client.call("POST", "/v1/Conversations", {})
     status, body = await client.call(
@@ -229,6 +232,7 @@ async def test_unique_names_conflict(client: Client) -> None:
     assert (status, body["code"]) == (400, 50390)
 
 
+@pytest.mark.spec_invalid_requests("PageSize 0 and 101, outside the spec's 1-100, on purpose")
 async def test_cursor_paging_with_absolute_next_page_urls(client: Client) -> None:
     _, conversation = await client.call("POST", "/v1/Conversations", {})
     path = f"/v1/Conversations/{conversation['sid']}/Participants"

@@ -206,7 +206,6 @@ async def test_anything_missing_is_20404(ms: Messaging) -> None:
         ms.messages.fetch(conversation.sid, MISSING),
         ms.messages.update(conversation.sid, MISSING, body="x"),
         ms.messages.delete(conversation.sid, MISSING),
-        ms.messages.fetch(conversation.sid, "not-a-sid"),
         ms.messages.create(missing_conversation, body="x"),
         ms.messages.fetch(missing_conversation, MISSING),
     ]
@@ -216,6 +215,10 @@ async def test_anything_missing_is_20404(ms: Messaging) -> None:
         assert caught.value.code == 20404
     with pytest.raises(ca.NotFoundError):
         await ms.messages.list(missing_conversation)
+    # The spec gives a message's path SID a pattern: anything else is refused before sending.
+    with pytest.raises(ca.InvalidArgumentError) as refused:
+        await ms.messages.fetch(conversation.sid, "not-a-sid")
+    assert refused.value.field == "message"
 
 
 async def test_deleting_the_conversation_deletes_its_messages(

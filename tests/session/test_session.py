@@ -192,6 +192,7 @@ async def test_a_request_running_when_the_session_closes_gets_session_closed(
         await task
 
 
+@pytest.mark.spec_invalid_requests("a raw request without credentials: none were left behind")
 async def test_a_borrowed_session_is_never_closed(emulator: Emulator) -> None:
     async with aiohttp.ClientSession() as borrowed:
         async with emulator.session(http_session=borrowed) as session:
