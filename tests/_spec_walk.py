@@ -260,13 +260,31 @@ def parameter_problems(op: SpecOperation, declared: Operation[Any]) -> Iterator[
 
 
 def path_problems(op: SpecOperation, declared: Operation[Any]) -> Iterator[str]:
+    """The method, the path's literal segments and placeholders, and each placeholder's SID
+    rule where the spec gives the path parameter a pattern (and none where it does not: a
+    conversation is also reached by its unique name)."""
     if declared.method != op.method:
         yield f"method {declared.method} != the spec's {op.method}"
-    ours = declared.path.strip("/").split("/")
     theirs = op.relative.split("/")
     shape = [(s.startswith("{"), "" if s.startswith("{") else s) for s in theirs]
-    if [(s.startswith("{"), "" if s.startswith("{") else s) for s in ours] != shape:
+    if [(placeholder, "" if placeholder else s) for placeholder, s in declared.segments] != shape:
         yield f"path {declared.path} does not match the spec's {op.relative}"
+        return
+    patterns = {
+        p["name"]: resolve(p["schema"]).get("pattern")
+        for p in op.body.get("parameters", [])
+        if p["in"] == "path"
+    }
+    for (placeholder, name), segment in zip(declared.segments, theirs, strict=True):
+        if not placeholder:
+            continue
+        pattern = patterns.get(segment.strip("{}"))
+        rule = declared.path_rules.get(name)
+        if pattern is not None and (rule is None or rule.pattern is None):
+            yield f"path parameter {name}: the spec's pattern {pattern} is not declared"
+        elif rule is not None and rule.pattern is not None and rule.pattern.pattern != pattern:
+            theirs_text = "none" if pattern is None else pattern
+            yield f"path parameter {name}: pattern {rule.pattern.pattern}, the spec's {theirs_text}"
 
 
 def page_size_problems(op: SpecOperation, found: Declared) -> Iterator[str]:
@@ -284,12 +302,19 @@ def page_size_problems(op: SpecOperation, found: Declared) -> Iterator[str]:
         yield f"page_size={maximum + 1} (over the spec's maximum) is accepted"
 
 
+def _valid_path_value(operation: Operation[Any], name: str) -> str:
+    """A SID with the prefix a ``{name:PREFIX}`` placeholder requires (any text otherwise)."""
+    rule = operation.path_rules.get(name)
+    prefix = "XX" if rule is None or rule.pattern is None else rule.pattern.pattern[1:3]
+    return prefix + "0" * 32
+
+
 def _page_size_refused(scope: Scope, found: Declared, size: int) -> bool:
     session = Session(account_sid="AC" + "0" * 32, auth_token="walk")
     holder: Any = session if scope == "account" else session.service("IS" + "0" * 32)
     method = getattr(getattr(holder, found.namespace), found.operation.name)
     arguments: dict[str, Any] = {}
-    path = ["X" + "0" * 32 for _ in found.operation.path_names]
+    path = [_valid_path_value(found.operation, name) for name in found.operation.path_names]
     for _ in range(5):  # a list may need a filter or two (participant conversations)
         try:
             method(*path, **arguments, page_size=size)

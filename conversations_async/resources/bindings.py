@@ -24,7 +24,7 @@ class ListBindings(Params):
     identity: Sequence[str] | NotGiven = query("Identity", Each(Text()))
 
 
-_ONE = "Bindings/{binding}"
+_ONE = "Bindings/{binding:BS}"
 
 FETCH = Operation("fetch", "GET", _ONE, Binding, spec=(None, "FetchServiceBinding"))
 DELETE = Operation[None]("delete", "DELETE", _ONE, None, spec=(None, "DeleteServiceBinding"))
@@ -51,7 +51,8 @@ class Bindings(Resource):
     operations = (FETCH, DELETE, LIST)
 
     async def fetch(self, binding: str) -> Binding:
-        """A binding by SID (``BS…``). Retried on 429, 5xx, timeouts and disconnects."""
+        """A binding by SID (``BS…``, checked before sending). Retried on 429, 5xx, timeouts
+        and disconnects."""
         return await self._call(FETCH, locals())
 
     async def delete(self, binding: str) -> None:

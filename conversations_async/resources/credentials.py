@@ -118,7 +118,7 @@ class CreateCredential(CredentialFields):
         _check_fields(given, create=True)
 
 
-_ONE = "Credentials/{credential}"
+_ONE = "Credentials/{credential:CR}"
 
 CREATE = Operation(
     "create", "POST", "Credentials", Credential, CreateCredential, spec=("CreateCredential", None)
@@ -166,7 +166,8 @@ class Credentials(Resource):
         return await self._call(CREATE, locals())
 
     async def fetch(self, credential: str) -> Credential:
-        """A credential by SID (``CR…``). Retried on 429, 5xx, timeouts and disconnects."""
+        """A credential by SID (``CR…``, checked before sending). Retried on 429, 5xx,
+        timeouts and disconnects."""
         return await self._call(FETCH, locals())
 
     async def update(

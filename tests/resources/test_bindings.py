@@ -109,6 +109,7 @@ async def test_bad_filters_are_refused_before_sending(session: Session, emulator
     assert not emulator.requests
 
 
+@pytest.mark.spec_invalid_requests("a BindingType the spec refuses, on purpose")
 async def test_the_emulator_refuses_an_unknown_binding_type(session: Session) -> None:
     with pytest.raises(BadRequestError) as caught:
         await session.request(

@@ -260,6 +260,7 @@ async def test_bad_service_settings_are_refused_before_sending(
     assert not emulator.requests
 
 
+@pytest.mark.spec_invalid_requests("values the spec refuses, on purpose, to see the 400s")
 @pytest.mark.parametrize(
     ("path", "form"),
     [

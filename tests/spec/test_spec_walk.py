@@ -31,7 +31,13 @@ from conversations_async._sansio import Operation, Params
 from conversations_async._sansio.params import form
 from conversations_async._sansio.rules import Choice, sid
 from conversations_async._types import NotGiven
-from conversations_async.models import NewMessageNotification, NotificationConfiguration, OpenEnum
+from conversations_async.models import (
+    AddressConfiguration,
+    Credential,
+    NewMessageNotification,
+    NotificationConfiguration,
+    OpenEnum,
+)
 from conversations_async.resources import Resource
 
 SPEC_OPERATIONS: Final = 103
@@ -201,6 +207,24 @@ def test_the_walk_catches_a_declaration_that_disagrees_with_the_spec() -> None:
     ]
     for text in expected:
         assert any(problem.startswith(text) for problem in found), (text, found)
+
+
+def test_the_walk_catches_a_path_parameter_without_the_spec_s_pattern() -> None:
+    by_id = {op.operation_id: op for op in OPERATIONS}
+    untyped = Operation("fetch", "GET", "Credentials/{credential}", Credential)
+    found = problems(by_id["FetchCredential"], Declared("credentials", Resource, untyped))
+    assert found == [
+        "path parameter credential: the spec's pattern ^CR[0-9a-fA-F]{32}$ is not declared"
+    ]
+    # An address configuration is reached by SID or by its address: no pattern to require.
+    typed = Operation(
+        "fetch", "GET", "Configuration/Addresses/{address_configuration:IG}", AddressConfiguration
+    )
+    operation = by_id["FetchConfigurationAddress"]
+    found = problems(operation, Declared("address_configurations", Resource, typed))
+    assert found == [
+        "path parameter address_configuration: pattern ^IG[0-9a-fA-F]{32}$, the spec's none"
+    ]
 
 
 def test_the_walk_catches_a_record_that_loses_a_value() -> None:
