@@ -32,6 +32,8 @@ ROLES: Final = (
     ("DefaultConversationRoleSid", "default_conversation_role_sid"),
     ("DefaultChatServiceRoleSid", "default_chat_service_role_sid"),
 )
+"""Form field, record key: the role a conversation's creator, a new participant and a new
+user get."""
 NOTIFICATIONS: Final = (
     # form field, (record keys), True for a boolean
     ("LogEnabled", ("log_enabled",), True),
@@ -156,11 +158,15 @@ def configured(store: Store, service: str) -> JSONDict:
     created with, and reachability off."""
     services = of(store).services
     if service not in services:
-        services[service] = {
-            **{key: store.new_sid("RL") for _, key in ROLES},
-            "reachability_enabled": False,
-        }
+        services[service] = {**default_roles(store, service), "reachability_enabled": False}
     return services[service]
+
+
+def default_roles(store: Store, service: str) -> dict[str, str]:
+    """The roles a new service gives (record key -> role SID). Made up here, as no roles are
+    kept beside this module: where a roles state keeps a service's default roles, these are
+    its SIDs, and an update of this configuration changes which ones it gives."""
+    return {key: store.new_sid("RL") for _, key in ROLES}
 
 
 def _service(store: Store, service: str) -> JSONDict:
