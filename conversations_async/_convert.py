@@ -10,7 +10,8 @@ shape of its fields, through one hook factory (no per-record registration):
 - a field typed as an :class:`~conversations_async.models.OpenEnum`: unknown values accepted;
 - records with an ``extra`` field (``messaging_binding``, ``timers``): open-ended, every key they
   have no field for is kept in ``extra``;
-- dates (``Z`` or ``+00:00``), strict strings (never ``None`` -> ``"None"``), URLs.
+- dates (``Z`` or ``+00:00``), strict strings (never ``None`` -> ``"None"``) and booleans
+  (never ``"false"`` -> True), URLs.
 """
 
 from __future__ import annotations
@@ -104,6 +105,16 @@ def structure_int(value: object, _: object = None) -> int:
     return int(value)
 
 
+def structure_bool(value: object, _: object = None) -> bool:
+    """A boolean from JSON (or Twilio's ``"true"`` / ``"false"`` text); cattrs' default,
+    ``bool(value)``, would read ``"false"`` as True."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
 def _structure_open_enum(value: object, type_: Any) -> Any:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
@@ -119,6 +130,8 @@ def configure_scalars(converter: cattrs.Converter) -> None:
     converter.register_unstructure_hook(URL, str)
     converter.register_structure_hook(str | None, _optional(_strict_str))
     converter.register_structure_hook(int | None, _optional(structure_int))
+    converter.register_structure_hook(bool, structure_bool)
+    converter.register_structure_hook(bool | None, _optional(structure_bool))
     converter.register_structure_hook(datetime | None, _optional(lambda v, _: parse_datetime(v)))
     converter.register_structure_hook(URL | None, _optional(_structure_url))
     # Class hooks dispatch on the most specific base: every OpenEnum (a str subclass) gets this

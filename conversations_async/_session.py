@@ -49,14 +49,7 @@ from ._types import JSON, NOT_GIVEN, NotGiven
 from .errors import (
     InvalidArgumentError,
 )
-from .resources import (
-    AccountWebhookConfig,
-    MediaFiles,
-    Namespaces,
-    Services,
-    ServiceScope,
-    namespace,
-)
+from .resources import AccountNamespaces, MediaFiles, ServiceScope, namespace
 
 logger = logging.getLogger("conversations_async")
 _DEBUG = logging.DEBUG
@@ -66,7 +59,7 @@ _ENVIRON: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.Context
 """The environment a Session reads: os.environ, or the mapping given to from_env()."""
 
 
-class Session(Namespaces, Lifecycle, RequestLoop):
+class Session(AccountNamespaces, Lifecycle, RequestLoop):
     """An async session with Twilio Conversations: open one per process, share it everywhere.
 
     ::
@@ -231,13 +224,7 @@ class Session(Namespaces, Lifecycle, RequestLoop):
         state = "closed" if self._closed else "open"
         return f"<Session account_sid={self.account_sid!r} base_url={str(self.base_url)!r} {state}>"
 
-    # -- namespaces (declared once on Namespaces, for this scope and ServiceScope) -------------
-
-    webhook_configuration = namespace(AccountWebhookConfig)
-    """The account's webhooks (``/Configuration/Webhooks``; a service's are on
-    ``service(IS).webhook_configuration``)."""
-    services = namespace(Services)
-    """The account's Conversation Services (``/Services``): on the Session only."""
+    # -- namespaces (Namespaces holds both scopes', AccountNamespaces the account's own) -------
 
     media = namespace(MediaFiles)
     """Files for messages, in the Media Content Service (``media_base_url``)."""

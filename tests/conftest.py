@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,14 @@ def _no_twilio_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A Session reads TWILIO_* for what it is not given: no test sees the developer's own."""
     for name in ENVIRONMENT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The spec walk's count (``spec walk: 103 of 103 …``), when it ran."""
+    walk = sys.modules.get("_spec_walk")
+    line = None if walk is None else walk.summary(len(walk.spec_operations()))
+    if line is not None:
+        terminalreporter.write_sep("-", line)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ SID_PATTERNS: Final = {
     for prefix in (
         *("AC", "CH", "CR", "IS", "IM", "MB", "ME", "MG", "RL", "SK", "US", "WH", "BS"),
         *("DY", "HX"),  # a delivery receipt, a Rich Content template
+        *("FW", "IG"),  # a Studio flow, an address configuration
     )
 }
 """Twilio SID patterns by prefix (``IS`` a Conversation Service, ``RL`` a role, ...)."""
@@ -285,9 +286,13 @@ class JsonObject(Rule):
 @attrs.frozen
 class Choice(Rule):
     """One of Twilio's values. A member of ``enum`` is sent as given, so a value Twilio adds
-    later (an enum pseudo-member) still goes through; plain text must be a known value."""
+    later (an enum pseudo-member) still goes through; plain text must be a known value.
+
+    With ``ignore_case`` (where Twilio's own examples send ``"GcM"`` or ``"whAtsAPP"``), text
+    that is a known value in another case is sent as the known value."""
 
     enum: type[enum.StrEnum]
+    ignore_case: bool = False
 
     def encode(self, field: str, value: Any) -> str:
         if isinstance(value, self.enum):
@@ -295,12 +300,17 @@ class Choice(Rule):
         known = [member.value for member in self.enum]
         if not isinstance(value, str):
             raise InvalidArgumentError(field, f"must be a string, not {type(value).__name__}")
-        if value not in known:
-            raise InvalidArgumentError(field, f"{shown(value)} is not one of {', '.join(known)}")
-        return value
+        if value in known:
+            return plain(value)
+        if self.ignore_case:
+            for candidate in known:
+                if candidate.casefold() == value.casefold():
+                    return candidate
+        raise InvalidArgumentError(field, f"{shown(value)} is not one of {', '.join(known)}")
 
     def describe(self) -> str:
-        return "one of " + ", ".join(f"``{member.value}``" for member in self.enum)
+        known = "one of " + ", ".join(f"``{member.value}``" for member in self.enum)
+        return known + " (in any case)" if self.ignore_case else known
 
 
 @attrs.frozen

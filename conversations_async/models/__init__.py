@@ -6,6 +6,18 @@ One module per resource family.
 """
 
 from ._record import OpenEnum
+from .configuration import (
+    AddressAutoCreation,
+    AddressConfiguration,
+    AddressType,
+    AutoCreationType,
+    Configuration,
+    MediaNotification,
+    NewMessageNotification,
+    Notification,
+    NotificationConfiguration,
+    ServiceConfiguration,
+)
 from .conversations import Conversation, ConversationState, ConversationTimers
 from .media import Media
 from .messages import (
@@ -18,6 +30,7 @@ from .messages import (
     ParticipantConversation,
 )
 from .participants import MessagingBinding, Participant
+from .push import Binding, BindingType, Credential, CredentialType
 from .roles import Role, RolePermission, RoleType
 from .services import Service
 from .users import NotificationLevel, User, UserConversation
@@ -33,20 +46,33 @@ from .webhooks import (
 )
 
 __all__ = [
+    "AddressAutoCreation",
+    "AddressConfiguration",
+    "AddressType",
+    "AutoCreationType",
+    "Binding",
+    "BindingType",
+    "Configuration",
     "Conversation",
     "ConversationState",
     "ConversationTimers",
     "ConversationWebhook",
     "ConversationWebhookConfiguration",
     "ConversationWebhookMethod",
+    "Credential",
+    "CredentialType",
     "DeliveryReceipt",
     "DeliveryStatus",
     "Media",
+    "MediaNotification",
     "Message",
     "MessageDelivery",
     "MessageMedia",
     "MessageOrder",
     "MessagingBinding",
+    "NewMessageNotification",
+    "Notification",
+    "NotificationConfiguration",
     "NotificationLevel",
     "OpenEnum",
     "Participant",
@@ -55,6 +81,7 @@ __all__ = [
     "RolePermission",
     "RoleType",
     "Service",
+    "ServiceConfiguration",
     "ServiceWebhookConfiguration",
     "User",
     "UserConversation",

@@ -1,7 +1,8 @@
 """The namespaces of a Session and of a ServiceScope, one module each, on one kit (``_base``).
 
 :class:`Namespaces` declares every namespace that exists at both scopes, once; a namespace of
-one scope only is declared on that scope's class.
+one scope only is declared on that scope's class (:class:`AccountNamespaces`, which the
+Session is, or :class:`ServiceScope`).
 """
 
 from .._requester import Requester
@@ -9,8 +10,12 @@ from .._sansio import scope_path
 from ._base import Resource, namespace
 from ._participant_spec import NewParticipant
 from ._sync import SyncPlan, SyncReport
+from .address_configurations import AddressConfigurations
+from .bindings import Bindings
+from .configuration import AccountConfig, NotificationConfig, ServiceConfig
 from .conversation_webhooks import ConversationWebhooks
 from .conversations import Conversations
+from .credentials import Credentials
 from .delivery_receipts import DeliveryReceipts
 from .media import MediaFiles
 from .messages import Messages
@@ -46,12 +51,36 @@ class Namespaces:
     """Roles of the service (``/Roles``)."""
 
 
+class AccountNamespaces(Namespaces):
+    """The namespaces of the account scope (a Session): the shared ones, and those that exist
+    only there (absent, an AttributeError, on a ServiceScope)."""
+
+    webhook_configuration = namespace(AccountWebhookConfig)
+    """The account's webhooks (``/Configuration/Webhooks``; a service's are on
+    ``service(IS).webhook_configuration``)."""
+    configuration = namespace(AccountConfig)
+    """The account's settings (``/Configuration``; a service's are on
+    ``service(IS).configuration``)."""
+    credentials = namespace(Credentials)
+    """The account's push credentials (``/Credentials``)."""
+    address_configurations = namespace(AddressConfigurations)
+    """The account's address configurations (``/Configuration/Addresses``)."""
+    services = namespace(Services)
+    """The account's Conversation Services (``/Services``)."""
+
+
 class ServiceScope(Namespaces):
     """A Session's namespaces under one Conversation Service (``/v1/Services/IS…``):
     ``session.service("IS…")``."""
 
     webhook_configuration = namespace(ServiceWebhookConfig)
     """The service's webhooks (``/Services/{IS}/Configuration/Webhooks``)."""
+    configuration = namespace(ServiceConfig)
+    """The service's settings (``/Services/{IS}/Configuration``)."""
+    notification_configuration = namespace(NotificationConfig)
+    """The service's push notifications (``/Services/{IS}/Configuration/Notifications``)."""
+    bindings = namespace(Bindings)
+    """The push bindings of the service's users (``/Services/{IS}/Bindings``)."""
 
     def __init__(self, session: Requester, chat_service_sid: str) -> None:
         scope_path(chat_service_sid)  # checks the SID
@@ -73,19 +102,26 @@ class ServiceScope(Namespaces):
 
 
 __all__ = [
+    "AccountConfig",
+    "AccountNamespaces",
     "AccountWebhookConfig",
+    "AddressConfigurations",
+    "Bindings",
     "ConversationWebhooks",
     "Conversations",
+    "Credentials",
     "DeliveryReceipts",
     "MediaFiles",
     "Messages",
     "Namespaces",
     "NewParticipant",
+    "NotificationConfig",
     "ParticipantConversations",
     "Participants",
     "Requester",
     "Resource",
     "Roles",
+    "ServiceConfig",
     "ServiceScope",
     "ServiceWebhookConfig",
     "Services",

@@ -10,7 +10,7 @@ import attrs
 from .._pagination import AsyncPager
 from .._sansio import Operation, Pacing, Params
 from .._sansio.params import form
-from .._sansio.rules import Choice, Each, Rule, Text
+from .._sansio.rules import Choice, Each, Text
 from ..errors import InvalidArgumentError
 from ..models import Role, RolePermission, RoleType
 from ._base import Resource
@@ -19,15 +19,14 @@ MAX_PAGE_SIZE: Final = 50
 """The spec's ``PageSize`` maximum for roles ("the maximum is 50")."""
 FRIENDLY_NAME: Final = Text(max_length=64)
 """The spec: "It can be up to 64 characters long"."""
-_EACH_PERMISSION: Final = Each(Choice(RolePermission))
 
 
 @attrs.frozen
-class Permissions(Rule):
+class Permissions(Each):
     """At least one of Twilio's permission names, sent as the ``Permission`` key repeated."""
 
     def encode(self, field: str, value: Any) -> tuple[str, ...]:
-        encoded = _EACH_PERMISSION.encode(field, value)
+        encoded = super().encode(field, value)
         if not encoded:  # an empty list would send no Permission at all
             raise InvalidArgumentError(field, "must name at least one permission")
         return encoded
@@ -36,7 +35,7 @@ class Permissions(Rule):
         return "a list of permission names (at least one)"
 
 
-PERMISSIONS: Final = Permissions()
+PERMISSIONS: Final = Permissions(Choice(RolePermission))
 
 
 @attrs.frozen(kw_only=True)

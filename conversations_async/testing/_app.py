@@ -17,6 +17,7 @@ from ._faults import Faults, FaultState, ScriptedFault
 from ._inbound import simulate_message
 from ._media import MCS_PREFIX, MediaService
 from ._probes import Counters, RecordedRequest
+from ._push import PushRegistrations
 from ._routes import ROUTES, Route
 from ._serving import STATS_PATH, Serving
 from ._state import JSONDict, Limits, Store, delivery_receipts
@@ -35,7 +36,7 @@ MAX_UPLOAD: Final = 150 * 1024 * 1024
 """The largest request body the emulator reads (a media upload; aiohttp's default is 1 MiB)."""
 
 
-class Emulator(Serving):
+class Emulator(Serving, PushRegistrations):
     """A Conversations v1 server on loopback with Twilio's shapes, rules and error codes.
 
     ::

@@ -19,7 +19,11 @@ from ._state import (
     Form,
     JSONDict,
     Store,
+    addresses,
+    bindings,
+    configuration,
     conversations,
+    credentials,
     delivery_receipts,
     messages,
     participant_conversations,
@@ -115,6 +119,9 @@ MESSAGE: Final = "Conversations/{conversation}/Messages/{message}"
 WEBHOOKS: Final = "Conversations/{conversation}/Webhooks"
 USER: Final = "Users/{user}"
 USER_CONVERSATIONS: Final = "Users/{user}/Conversations"
+NOTIFICATIONS: Final = "Configuration/Notifications"
+CREDENTIAL: Final = "Credentials/{credential}"
+ADDRESSES: Final = "Configuration/Addresses"
 
 # fmt: off
 ROUTES: Final = (
@@ -225,5 +232,30 @@ ROUTES: Final = (
     Route("GET", "Services", services.list_, page="services", scopes=(ACCOUNT,)),
     Route("GET", "Services/{chat_service}", services.fetch, scopes=(ACCOUNT,)),
     Route("DELETE", "Services/{chat_service}", services.delete, status=204, scopes=(ACCOUNT,)),
+    # -- the account's and services' configuration, credentials, addresses, bindings
+    Route("GET", "Configuration", configuration.fetch_account, scopes=(ACCOUNT,)),
+    Route("POST", "Configuration", configuration.update_account, scopes=(ACCOUNT,)),
+    Route("GET", "Configuration", configuration.fetch_service, scopes=(SERVICE,)),
+    Route("POST", "Configuration", configuration.update_service, scopes=(SERVICE,)),
+    Route("GET", NOTIFICATIONS, configuration.fetch_notifications, scopes=(SERVICE,)),
+    Route("POST", NOTIFICATIONS, configuration.update_notifications, scopes=(SERVICE,)),
+    Route("POST", "Credentials", credentials.create, status=201, scopes=(ACCOUNT,)),
+    Route("GET", "Credentials", credentials.list_, page="credentials", scopes=(ACCOUNT,)),
+    Route("GET", CREDENTIAL, credentials.fetch, scopes=(ACCOUNT,)),
+    Route("POST", CREDENTIAL, credentials.update, scopes=(ACCOUNT,)),
+    Route("DELETE", CREDENTIAL, credentials.delete, status=204, scopes=(ACCOUNT,)),
+    Route("POST", ADDRESSES, addresses.create, status=201, scopes=(ACCOUNT,)),
+    Route(
+        "GET", ADDRESSES, addresses.list_,
+        page="address_configurations", max_page_size=50, scopes=(ACCOUNT,),
+    ),
+    Route("GET", f"{ADDRESSES}/{{address}}", addresses.fetch, scopes=(ACCOUNT,)),
+    Route("POST", f"{ADDRESSES}/{{address}}", addresses.update, scopes=(ACCOUNT,)),
+    Route(
+        "DELETE", f"{ADDRESSES}/{{address}}", addresses.delete, status=204, scopes=(ACCOUNT,)
+    ),
+    Route("GET", "Bindings", bindings.list_, page="bindings", scopes=(SERVICE,)),
+    Route("GET", "Bindings/{binding}", bindings.fetch, scopes=(SERVICE,)),
+    Route("DELETE", "Bindings/{binding}", bindings.delete, status=204, scopes=(SERVICE,)),
 )
 # fmt: on

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from . import configuration
 from ._common import (
     CONVERSATION_SID_LIKE,
     MESSAGING_SERVICE_SID,
@@ -116,6 +117,8 @@ def timers(form: Mapping[str, str], now: datetime) -> JSONDict:
 
 
 def create(store: Store, service: str | None, form: Mapping[str, str]) -> JSONDict:
+    # What the account's configuration gives a conversation that names none of its own.
+    form = {**configuration.conversation_defaults(store), **form}
     service_sid = store.service_sid(service)
     friendly_name = form.get("FriendlyName")
     unique_name = form.get("UniqueName")
@@ -141,7 +144,7 @@ def create(store: Store, service: str | None, form: Mapping[str, str]) -> JSONDi
     record: JSONDict = {
         "account_sid": store.account_sid,
         "chat_service_sid": service_sid,
-        "messaging_service_sid": form.get("MessagingServiceSid") or store.new_sid("MG"),
+        "messaging_service_sid": form["MessagingServiceSid"],
         "sid": sid,
         "friendly_name": friendly_name,
         "unique_name": unique_name,
