@@ -38,7 +38,7 @@ from ._options import (
     user_agent,
 )
 from ._retry import DEFAULT_RETRY, RetryEvent, RetryPolicy
-from ._sansio import Request, decode_success, status_error
+from ._sansio import Request, concurrent_requests, decode_success, status_error
 from ._types import JSON
 from .errors import (
     APIConnectionError,
@@ -312,7 +312,7 @@ class Session(Namespaces):
                         error: ConversationsError = failure
                     else:
                         if status != 429:
-                            slot.succeeded()
+                            slot.succeeded(concurrent_requests(response_headers))
                             if 200 <= status < 300:
                                 return decode_success(status, body)
                         error = status_error(
@@ -354,7 +354,11 @@ class Session(Namespaces):
         # The pause every caller shares is this request's own wait for the server's Retry-After,
         # never more: nobody is held longer than the retry policy allows, and when the policy
         # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
-        slot.throttled(wait if error.retry_after is not None else None)
+        slot.throttled(
+            wait if error.retry_after is not None else None,
+            error.code,
+            concurrent_requests(error.headers),
+        )
 
     def _notify_retry(
         self, error: ConversationsError, request: Request, url: URL, attempt: int, wait: float

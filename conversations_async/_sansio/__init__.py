@@ -10,7 +10,14 @@
 from .operation import Operation, Pacing, scope_path
 from .params import WEBHOOK_HEADER, Declaration, Encoded, Params, declaration
 from .request import FormItems, Request, encode_segment
-from .responses import decode_body, decode_success, page_items, parse_retry_after, status_error
+from .responses import (
+    concurrent_requests,
+    decode_body,
+    decode_success,
+    page_items,
+    parse_retry_after,
+    status_error,
+)
 
 __all__ = [
     "WEBHOOK_HEADER",
@@ -21,6 +28,7 @@ __all__ = [
     "Pacing",
     "Params",
     "Request",
+    "concurrent_requests",
     "declaration",
     "decode_body",
     "decode_success",
