@@ -66,10 +66,10 @@ class _AdaptiveSlotContext(AbstractAsyncContextManager[Slot]):
 class _AdaptiveSlot:
     """The slot handed out by :class:`AdaptiveLimiter`; only the first report counts.
 
-    It remembers what the estimate needs: the window it was granted in (``epoch``), how many
-    were in flight with it (``sent_with``), and for a write its key and when it was sent."""
+    It remembers what the estimate needs: the window it was granted in (``epoch``) and how
+    many were in flight with it (``sent_with``); and its write key, for an APS 429."""
 
-    __slots__ = ("_epoch", "_limiter", "_reported", "_sent_at", "_sent_with", "_write_key")
+    __slots__ = ("_epoch", "_limiter", "_reported", "_sent_with", "_write_key")
 
     def __init__(
         self, limiter: AdaptiveLimiter, write_key: WriteKey | None, epoch: int, sent_with: int
@@ -78,7 +78,6 @@ class _AdaptiveSlot:
         self._write_key = write_key
         self._epoch = epoch
         self._sent_with = sent_with
-        self._sent_at = limiter._now() if write_key is not None else 0.0
         self._reported = False
 
     def succeeded(self, concurrent_requests: int | None = None) -> None:
@@ -96,7 +95,7 @@ class _AdaptiveSlot:
             self._reported = True
             limiter = self._limiter
             if code in APS_CODES:
-                limiter._on_write_throttled(self._write_key, self._sent_at, retry_after)
+                limiter._on_write_throttled(self._write_key, retry_after)
             else:
                 limiter._on_throttled(self._epoch, retry_after, concurrent_requests)
 
@@ -129,10 +128,9 @@ class AdaptiveLimiter:
     writes. ``writes_per_second=None`` turns write pacing off.
 
     **Actions per second.** A 429 with code 50063 or 50074 (too many writes on one conversation
-    or service) slows that key only: its spacing doubles (up to 8 times the normal one, once per
-    write sent after the previous slowdown) for 10 seconds after its last such 429, its next
-    write waits a whole spacing (or the ``Retry-After``), and the account's permits are left as
-    they are.
+    or service) slows that key only: its spacing doubles (up to 8 times the normal one, at most
+    once a second) for 10 seconds after its last such 429, its next write waits a whole spacing
+    (or the ``Retry-After``), and the account's permits are left as they are.
 
     Buckets are dropped once they are full and unused (they then carry no state), in a sweep
     run at most once per ``key_sweep_interval`` seconds, so writing to 100,000 conversations does
@@ -387,14 +385,17 @@ class AdaptiveLimiter:
         self._throttled += 1
         estimator = self._estimator
         before = estimator.permits
-        estimator.throttled(self._now(), self._in_flight, concurrent, epoch)
+        now = self._now()
+        starved_until = estimator.throttled(
+            now, self._in_flight, concurrent, epoch, bool(self._waiters)
+        )
         if estimator.permits > before:
             self._wake()  # the header showed another client gone
+        if starved_until is not None:
+            self._hold(starved_until)
         self._pause(retry_after)
 
-    def _on_write_throttled(
-        self, key: WriteKey | None, sent_at: float, retry_after: float | None
-    ) -> None:
+    def _on_write_throttled(self, key: WriteKey | None, retry_after: float | None) -> None:
         """Too many actions per second on ``key``: slow that key, not the account."""
         self._throttled += 1
         if key is None or self._interval is None:
@@ -405,11 +406,13 @@ class AdaptiveLimiter:
             bucket = self._buckets[key] = _Bucket(tat=now)
         if retry_after is not None:
             retry_after = min(retry_after, self._retry_after_cap)
-        bucket.slow_down(self._interval, now, sent_at, retry_after)
+        bucket.slow_down(self._interval, now, retry_after)
 
     def _pause(self, retry_after: float | None) -> None:
         if retry_after is not None and retry_after > 0 and self._retry_after_cap > 0:
-            until = self._now() + min(retry_after, self._retry_after_cap)
-            if until > self._pause_until:
-                self._pause_until = until
-                self._requeue_all()
+            self._hold(self._now() + min(retry_after, self._retry_after_cap))
+
+    def _hold(self, until: float) -> None:
+        if until > self._pause_until:
+            self._pause_until = until
+            self._requeue_all()

@@ -13,7 +13,7 @@ from collections import deque
 
 import attrs
 
-from ._limits_settings import APS_MEMORY, APS_SLOWDOWN_MAX
+from ._limits_settings import APS_MEMORY, APS_SLOWDOWN_MAX, APS_WINDOW
 
 
 @attrs.define
@@ -39,15 +39,13 @@ class Bucket:
             self.slowdown = 1
         return interval
 
-    def slow_down(
-        self, interval: float, now: float, sent_at: float, retry_after: float | None
-    ) -> None:
-        """A write sent at ``sent_at`` was refused for too many actions per second.
+    def slow_down(self, interval: float, now: float, retry_after: float | None) -> None:
+        """A write was refused for too many actions per second.
 
-        Doubles the slowdown once per write sent after the previous one (writes in flight
-        together were refused for the same burst), keeps it for ``APS_MEMORY`` seconds after the
-        latest refusal, and holds the next write a whole (slowed) spacing or ``retry_after``."""
-        if sent_at > self.slowed_at:
+        Doubles the slowdown (at most once per ``APS_WINDOW``: refusals within a second answer
+        the same burst), keeps it for ``APS_MEMORY`` seconds after the latest refusal, and holds
+        the next write a whole (slowed) spacing or ``retry_after``."""
+        if now >= self.slowed_at + APS_WINDOW:
             if now >= self.slowed_until:
                 self.slowdown = 1
             self.slowdown = min(2 * self.slowdown, APS_SLOWDOWN_MAX)

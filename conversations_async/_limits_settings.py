@@ -25,6 +25,9 @@ APS_SLOWDOWN_MAX: Final = 8
 the ``writes_per_second`` spacing."""
 APS_MEMORY: Final = 10.0
 """Seconds after its last actions-per-second 429 that a key stays slowed down."""
+APS_WINDOW: Final = 1.0
+"""The 429s of one key within this many seconds of its last slowdown slow it no further: the
+budget is per second, so refusals within one second answer the same burst."""
 
 
 @attrs.frozen(kw_only=True)
@@ -45,9 +48,10 @@ class LimiterSettings:
     no shared state in Redis (its first use, or after a day without reports)."""
     min_permits: int = 1
     """A 429 never brings the permits below this."""
-    grow_after: int = 1
+    grow_after: int = 2
     """Until the first 429 (while the account's cap is unknown), how many successes add one
-    permit: with 1, the permits double every round trip, as TCP's slow start does."""
+    permit: with 2 the permits grow by half every round trip (1 doubles them, as TCP's slow
+    start does, but then the round that finds the cap can overshoot it by a whole cap)."""
     writes_per_second: float | None = 30.0
     """The write budget of one conversation or service; ``None`` turns write pacing off."""
     write_burst: int = 1

@@ -38,15 +38,17 @@ end
 # the state hash's fields; times are milliseconds. cfg: max, min, grow_after, probe_interval,
 # probe_max (ms), start (the permits while the hash has none).
 ESTIMATOR: Final = """
-local EST_FIELDS = {'permits', 'ceiling', 'others', 'probe_to', 'probe_step', 'probe_wait',
-                    'probe_at', 'epoch', 'run'}
+local EST_FIELDS = {'permits', 'ceiling', 'probe_to', 'probe_step', 'probe_wait', 'probe_at',
+                    'epoch', 'run', 'others', 'others_base', 'others_seen', 'round_left'}
 
 local function est_load(key, cfg)
   local f = redis.call('HMGET', key, unpack(EST_FIELDS))
   return {permits = math.min(tonumber(f[1]) or cfg.start, cfg.max), ceiling = tonumber(f[2]),
-          others = tonumber(f[3]) or 0, probe_to = tonumber(f[4]) or 0,
-          probe_step = tonumber(f[5]) or 1, probe_wait = tonumber(f[6]) or cfg.probe_interval,
-          probe_at = tonumber(f[7]) or 0, epoch = tonumber(f[8]) or 0, run = tonumber(f[9]) or 0}
+          probe_to = tonumber(f[3]) or 0, probe_step = tonumber(f[4]) or 1,
+          probe_wait = tonumber(f[5]) or cfg.probe_interval, probe_at = tonumber(f[6]) or 0,
+          epoch = tonumber(f[7]) or 0, run = tonumber(f[8]) or 0, others = tonumber(f[9]) or 0,
+          others_base = tonumber(f[10]) or 0, others_seen = tonumber(f[11]) or 0,
+          round_left = tonumber(f[12]) or 0}
 end
 
 local function est_store(key, s)
@@ -61,17 +63,32 @@ local function est_store(key, s)
 end
 
 local function est_settle(s, cfg)
-  local level = math.max(s.ceiling, s.probe_to) - s.others
+  local level = math.max(s.ceiling, s.probe_to) - math.max(0, s.others - s.others_base)
   s.permits = math.max(cfg.min, math.min(cfg.max, level))
 end
 
+local function est_count_others(s, cfg, seen)
+  seen = math.max(0, seen)
+  if seen > s.others then
+    s.others = seen
+  end
+  if seen > s.others_seen then
+    s.others_seen = seen
+  end
+  s.round_left = s.round_left - 1
+  if s.round_left <= 0 then
+    s.others = s.others_seen
+    s.others_seen = 0
+    s.round_left = s.permits
+  end
+  if s.ceiling ~= nil then
+    est_settle(s, cfg)
+  end
+end
+
 local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, saturated)
-  local level
   if concurrent then
-    s.others = math.max(0, concurrent - in_flight)
-    level = concurrent
-  else
-    level = sent_with + s.others
+    est_count_others(s, cfg, concurrent - in_flight)
   end
   if s.ceiling == nil then
     s.run = s.run + 1
@@ -83,8 +100,8 @@ local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, satu
     end
     return
   end
-  if s.probe_to > 0 and level > s.ceiling then
-    s.ceiling = math.min(level, s.probe_to)
+  if s.probe_to > 0 and sent_with > s.ceiling then
+    s.ceiling = math.min(sent_with, s.probe_to)
   end
   if s.probe_to > 0 and s.ceiling >= s.probe_to then
     s.probe_step = math.min(2 * s.probe_step, cfg.max)
@@ -92,27 +109,26 @@ local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, satu
     s.probe_to = 0
     s.probe_at = now
   end
-  if s.probe_to == 0 and saturated and now >= s.probe_at and s.ceiling - s.others < cfg.max then
+  if s.probe_to == 0 and saturated and now >= s.probe_at and s.ceiling < cfg.max then
     s.probe_to = s.ceiling + s.probe_step
   end
   est_settle(s, cfg)
 end
 
-local function est_throttled(s, cfg, now, in_flight, concurrent, epoch)
-  local level
+local function est_throttled(s, cfg, now, in_flight, concurrent, epoch, saturated)
   if concurrent then
-    s.others = math.max(0, concurrent - in_flight)
-    level = concurrent
-  else
-    level = in_flight + s.others
+    est_count_others(s, cfg, concurrent - in_flight)
   end
-  local bound = math.max(0, level - 1)
-  if s.ceiling == nil or bound < s.ceiling then
+  local bound = math.max(0, in_flight - 1)
+  if epoch == s.epoch and s.probe_to > 0 then
+    s.ceiling = math.min(bound, s.probe_to - 1)
+  elseif s.ceiling == nil or bound < s.ceiling then
     s.ceiling = bound
   end
+  local starved = saturated and s.ceiling < cfg.min
   if epoch == s.epoch then
     s.epoch = s.epoch + 1
-    if s.probe_to > 0 then
+    if s.probe_to > 0 or starved then
       s.probe_wait = math.min(2 * s.probe_wait, cfg.probe_max)
     end
     s.probe_to = 0
@@ -120,7 +136,12 @@ local function est_throttled(s, cfg, now, in_flight, concurrent, epoch)
     s.probe_at = now + s.probe_wait
     s.run = 0
   end
+  s.others_base = s.others
   est_settle(s, cfg)
+  if starved then
+    return s.probe_at
+  end
+  return nil
 end
 """
 
@@ -185,11 +206,12 @@ if outcome == 'ok' then
   est_store(KEYS[2], s)
 elseif outcome == 'throttled' then
   redis.call('HINCRBY', KEYS[2], 'throttled', 1)
-  est_throttled(s, cfg, now, in_flight, concurrent, tonumber(ARGV[3]))
+  local starved_until = est_throttled(s, cfg, now, in_flight, concurrent, tonumber(ARGV[3]),
+                                      ARGV[12] == '1')
   est_store(KEYS[2], s)
-  local retry_after = tonumber(ARGV[4])
-  if retry_after > 0 and now + retry_after > pause_until then
-    pause_until = now + retry_after
+  local hold = math.max(now + tonumber(ARGV[4]), starved_until or 0)
+  if hold > now and hold > pause_until then
+    pause_until = hold
     redis.call('HSET', KEYS[2], 'pause_until', tostring(pause_until))
   end
 elseif outcome == 'aps' then
@@ -219,7 +241,7 @@ return renewed
 
 # GCRA on one key. KEYS: bucket, its slowdown (a hash written by SLOW_KEY; the same hash tag).
 # ARGV: interval ms, tolerance ms, catch-up ms.
-# -> {'0' when a token was taken, else the ms until the next one; the time now (ms)}
+# -> '0' when a token was taken, else the ms until the next one
 TAKE_TOKEN: Final = (
     _NOW
     + """
@@ -228,32 +250,32 @@ local interval = tonumber(ARGV[1]) * (tonumber(redis.call('HGET', KEYS[2], 'slow
 local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now - tonumber(ARGV[3]))
 local early = tat - tonumber(ARGV[2]) - now
 if early > 0 then
-  return {tostring(early), tostring(now)}
+  return tostring(early)
 end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-return {'0', tostring(now)}
+return '0'
 """
 )
 
 # Too many actions per second on one key (a 429 with code 50063 / 50074): slow that key alone,
-# as _limits_buckets.Bucket.slow_down does. KEYS: bucket, its slowdown.  ARGV: interval ms, when
-# the refused write took its token (ms), retry-after ms, most slowdown, memory ms.
-# -> the slowdown now
+# as _limits_buckets.Bucket.slow_down does. KEYS: bucket, its slowdown.  ARGV: interval ms,
+# retry-after ms, most slowdown, memory ms, window ms.  -> the slowdown now
 SLOW_KEY: Final = (
     _NOW
     + """
 local now = now_ms()
 local st = redis.call('HMGET', KEYS[2], 'slowdown', 'slowed_at')
 local slowdown = tonumber(st[1]) or 1
-if tonumber(ARGV[2]) > (tonumber(st[2]) or -1) then
-  -- The first refusal of writes sent since the last slowdown (the hash expires APS_MEMORY after
-  -- the latest refusal, which ends the slowdown).
-  slowdown = math.min(2 * slowdown, tonumber(ARGV[4]))
+local slowed_at = tonumber(st[2])
+if slowed_at == nil or now >= slowed_at + tonumber(ARGV[5]) then
+  -- At most once per window (the hash expires APS_MEMORY after the latest refusal, which ends
+  -- the slowdown).
+  slowdown = math.min(2 * slowdown, tonumber(ARGV[3]))
   redis.call('HSET', KEYS[2], 'slowdown', slowdown, 'slowed_at', tostring(now))
 end
-redis.call('PEXPIRE', KEYS[2], math.ceil(tonumber(ARGV[5])))
-local hold = math.max(tonumber(ARGV[1]) * slowdown, tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[2], math.ceil(tonumber(ARGV[4])))
+local hold = math.max(tonumber(ARGV[1]) * slowdown, tonumber(ARGV[2]))
 local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now + hold)
 redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
 return slowdown

@@ -27,7 +27,7 @@ from redis.commands.core import AsyncScript
 
 from . import _redis_scripts as scripts
 from ._limits_protocol import APS_CODES, WriteKey
-from ._limits_settings import APS_MEMORY, APS_SLOWDOWN_MAX, LimiterSettings
+from ._limits_settings import APS_MEMORY, APS_SLOWDOWN_MAX, APS_WINDOW, LimiterSettings
 
 # The limiter's own logger: users configure one name for everything the shared limiter logs.
 logger = logging.getLogger("conversations_async.redis_limiter")
@@ -49,7 +49,7 @@ class Lease:
     """A lease on one shared permit, and the slot handed out for it: the first report counts.
 
     It remembers what the estimate needs (the window it was granted in, how many leases were
-    held with it) and, for a paced write, its key and when it took its token (Redis time)."""
+    held with it) and, for a paced write, its key (for an APS 429)."""
 
     __slots__ = (
         "concurrent",
@@ -57,7 +57,6 @@ class Lease:
         "lease_id",
         "outcome",
         "retry_after",
-        "sent_at_ms",
         "sent_with",
         "write_key",
     )
@@ -67,7 +66,6 @@ class Lease:
         self.epoch = epoch
         self.sent_with = sent_with
         self.write_key: WriteKey | None = None
-        self.sent_at_ms = 0.0
         self.outcome = ""
         self.retry_after: float | None = None
         self.concurrent: int | None = None
@@ -373,14 +371,11 @@ class RedisStore:
         tagged = f"{self._bucket_prefix}{write_key}}}"
         return [f"{tagged}:tat", f"{tagged}:slow"]
 
-    async def take_token(self, write_key: WriteKey) -> tuple[float, float]:
-        """Take a write token of ``write_key``: (0 when taken, else the seconds until the next;
-        the Redis time now, in milliseconds)."""
+    async def take_token(self, write_key: WriteKey) -> float:
+        """Take a write token of ``write_key``: 0 when taken, else the seconds until the next."""
         args = [self._interval_ms, self._tolerance_ms, self._catch_up_ms]
-        early_ms, now_ms = await self._call(
-            self._take_token_script, self._bucket_keys(write_key), args
-        )
-        return _number(early_ms) / 1000.0, _number(now_ms)
+        early_ms = await self._call(self._take_token_script, self._bucket_keys(write_key), args)
+        return _number(early_ms) / 1000.0
 
     async def slow_key(self, lease: Lease) -> None:
         """An actions-per-second 429 on ``lease``'s write: slow that key for every worker."""
@@ -389,10 +384,10 @@ class RedisStore:
         retry_after = min(max(lease.retry_after or 0.0, 0.0), self._settings.retry_after_cap)
         args = [
             self._interval_ms,
-            lease.sent_at_ms,
             retry_after * 1000.0,
             APS_SLOWDOWN_MAX,
             APS_MEMORY * 1000.0,
+            APS_WINDOW * 1000.0,
         ]
         await self._call(self._slow_key_script, self._bucket_keys(lease.write_key), args)
 

@@ -361,12 +361,12 @@ class RedisLimiter:
             try:
                 # Taken while the permit is held, right before sending: a slow permit can never
                 # let two writes on one key leave closer together than one interval.
-                early, now_ms = await self._store.take_token(write_key)
+                early = await self._store.take_token(write_key)
             except BaseException:
                 await self._release(lease)
                 raise
             if early <= 0:
-                lease.write_key, lease.sent_at_ms = write_key, now_ms
+                lease.write_key = write_key
                 return lease
             # Another worker took this token: give the permit back while waiting for the next.
             await self._release(lease)

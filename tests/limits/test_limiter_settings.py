@@ -88,7 +88,7 @@ def test_defaults_and_derived_values() -> None:
         "max_permits": 50,
         "initial_permits": None,
         "min_permits": 1,
-        "grow_after": 1,
+        "grow_after": 2,
         "writes_per_second": 30.0,
         "write_burst": 1,
         "rate_margin": 0.97,

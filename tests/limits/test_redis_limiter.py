@@ -7,21 +7,17 @@ Where no ``redis-server`` binary exists these tests are skipped, with the reason
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import textwrap
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
 import pytest
 import redis.asyncio as aioredis
+from _redis_server import RedisServer, free_port
 
 from conversations_async import AdaptiveLimiter, LimiterSettings, RetryPolicy
 from conversations_async._limits import Limiter, conversation_write_key
@@ -32,69 +28,6 @@ from conversations_async.redis_limiter import (
     RedisUnavailableError,
 )
 from conversations_async.testing import Emulator, Faults
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
-
-
-class RedisServer:
-    """One ``redis-server`` subprocess on a free loopback port, without persistence."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            reason = "redis-server is not installed (apt-get install redis-server)"
-            if os.environ.get("CI"):
-                pytest.fail(f"{reason}; CI must run the shared-limiter tests")
-            pytest.skip(reason)
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", *NO_PERSISTENCE],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    server = RedisServer()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def doomed_redis() -> Iterator[RedisServer]:
-    """A redis-server of its own, for a test that kills it."""
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def new_account() -> str:
@@ -427,7 +360,7 @@ async def test_tenants_are_namespaced(redis_url: str, limiters: list[RedisLimite
 
 @pytest.mark.parametrize("policy", ["fail", "fallback"])
 async def test_unreachable_redis_at_start_is_a_clear_error(policy: str) -> None:
-    port = _free_port()
+    port = free_port()
     limiter = RedisLimiter(
         f"redis://:s3cret@127.0.0.1:{port}/0",
         account_sid=new_account(),
