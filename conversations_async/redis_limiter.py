@@ -177,6 +177,7 @@ class RedisLimiter:
         self._falling_back = False
         self._closed = False
         self._permit_gate: asyncio.Lock | None = None
+        self._check_gate: asyncio.Lock | None = None
         self._released: asyncio.Event | None = None
         self._key_gates: dict[WriteKey, _KeyGate] = {}
         # This process's counters, and the last shared values Redis told it.
@@ -248,7 +249,11 @@ class RedisLimiter:
     async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
         self._bind()
         if not self._checked:
-            await self.check()
+            # One PING for a crowd of first callers (redis-py refuses a 101st connection).
+            assert self._check_gate is not None
+            async with self._check_gate:
+                if not self._checked:
+                    await self.check()
         lease: Lease | None = None
         if not self._falling_back:
             started = time.monotonic()
@@ -330,6 +335,7 @@ class RedisLimiter:
         if self._loop is None:
             self._loop = loop
             self._permit_gate = asyncio.Lock()
+            self._check_gate = asyncio.Lock()
             self._released = asyncio.Event()
         elif self._loop is not loop:
             raise RuntimeError("a RedisLimiter belongs to the event loop it was first used in")

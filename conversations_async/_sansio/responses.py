@@ -45,7 +45,8 @@ def concurrent_requests(headers: Mapping[str, str]) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    if not value.isdigit() or len(value) > 7:  # isdigit: no sign, no spaces, no "1_000"
+    # ASCII digits only: no sign, no spaces, no "1_000", no other scripts' digits.
+    if not (value.isascii() and value.isdigit()) or len(value) > 7:
         return None
     count = int(value)
     return count if count <= _MOST_CONCURRENT else None
