@@ -515,6 +515,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--plot", type=Path, default=PLOT, help="'' for none")
     parser.add_argument("--page", type=Path, default=PAGE, help="'' to leave the page alone")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="measure nothing: redraw the plot and the page section from --output",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.n, args.repetitions, args.conversations = 60, 1, 20
@@ -523,8 +528,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def render(results: dict[str, Any], args: argparse.Namespace) -> None:
+    if str(args.plot) and results.get("moving"):
+        plot(results["moving"], args.plot)
+    if str(args.page):
+        update_page(results, args.page)
+    print("\n".join(section(results)))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    if args.render_only:
+        saved: dict[str, Any] = json.loads(args.output.read_text())
+        render(saved, args)
+        return saved
     pin = can_pin() and not args.no_pin
     wanted = set(args.modes if not args.no_grid else ()) | set(args.moving_modes)
     redis = RedisServer() if any(m.startswith("redis") for m in wanted) else None
@@ -550,11 +567,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             redis.close()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
-    if str(args.plot) and results.get("moving"):
-        plot(results["moving"], args.plot)
-    if str(args.page):
-        update_page(results, args.page)
-    print("\n".join(section(results)))
+    render(results, args)
     return results
 
 
