@@ -513,8 +513,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true")
     parser.add_argument("--quick", action="store_true", help="tiny N, one repetition, one cell")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--plot", type=Path, default=PLOT, help="'' for none")
-    parser.add_argument("--page", type=Path, default=PAGE, help="'' to leave the page alone")
+    parser.add_argument("--plot", default=str(PLOT), help="the PNG to draw ('' for none)")
+    parser.add_argument(
+        "--page", default=str(PAGE), help="the page to write the section in ('' for none)"
+    )
     parser.add_argument(
         "--render-only",
         action="store_true",
@@ -529,10 +531,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def render(results: dict[str, Any], args: argparse.Namespace) -> None:
-    if str(args.plot) and results.get("moving"):
-        plot(results["moving"], args.plot)
-    if str(args.page):
-        update_page(results, args.page)
+    if args.plot and results.get("moving"):
+        plot(results["moving"], Path(args.plot))
+    if args.page:
+        update_page(results, Path(args.page))
     print("\n".join(section(results)))
 
 

@@ -109,9 +109,11 @@ class AdaptiveLimiter:
     than what was in flight when the 429 came back (never below ``min_permits``), once per
     window of requests in flight together; while callers wait, it probes above the estimate
     every ``probe_interval`` to ``probe_interval_max`` seconds, in case the cap rose. The
-    ``Twilio-Concurrent-Requests`` header, when the server sends it, makes the estimate
-    account-wide. When ``permits`` drops below the number in flight, new callers wait until
-    enough of those have finished.
+    ``Twilio-Concurrent-Requests`` header, when the server sends it, takes permits off while
+    other clients of the account hold more than they did at the latest 429. A 429 with no more
+    than ``min_permits`` in flight while callers wait (the account is full with others'
+    requests) holds them until the next probe. When ``permits`` drops below the number in
+    flight, new callers wait until enough of those have finished.
 
     **Retry-After.** ``throttled(retry_after)`` holds every caller that has not been granted a
     permit yet until the pause ends (at most ``retry_after_cap`` seconds from now). The Session
