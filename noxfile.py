@@ -94,9 +94,17 @@ def bench(session: nox.Session) -> None:
     Not run by default: a full run takes minutes and wants a quiet machine. Arguments after
     ``--`` go to the harness, e.g. ``nox -s bench -- --quick`` or ``-- -n 5000 -r 5``.
     """
-    _install(session, "test")
+    _install(session, "test", "bench")
     session.install("twilio")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
+def throughput(session: nox.Session) -> None:
+    """How well the limiters use the account's cap: the grid, the moving cap and its plot
+    (docs/benchmarks.md). Arguments after ``--`` go to ``python -m benchmarks.throughput``."""
+    _install(session, "test", "bench", extras="[redis]")
+    session.run("python", "-m", "benchmarks.throughput", *session.posargs)
 
 
 @nox.session(python="3.11", default=False)

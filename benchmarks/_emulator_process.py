@@ -6,11 +6,17 @@ CLI is not used: this launcher also answers the harness's questions about server
 
 Commands, one per line on stdin:
 
-- ``new``: reset counters and add a fresh conversation; answers ``{"conversation": "CH…"}``.
+- ``new``: reset counters and add a fresh conversation; answers ``{"conversation": "CH…"}``
+  (``new {"conversations": 200}`` adds that many and answers ``{"conversations": [...]}``).
+- ``caps {"at": [[0, 20], [4, 10], [8, 30]]}``: from now, set the concurrency cap to each value
+  that many seconds later; answers ``{"started": <Unix time>}``. ``caps`` alone answers the caps
+  applied so far, ``{"applied": [[<Unix time>, cap], ...]}``.
 - ``stats {"conversation": "CH…", "prefix": "user-", "n": 2000, "reported_failed": [...]}``:
   answers the counters and what exists in that conversation: participants present, distinct
   identities among them, inputs missing, identities present more than once, and how many of the
   identities the client reported failed are present after all (false failures).
+- ``faults {"concurrent_requests_header": false}``: set fields of the emulator's faults.
+- ``counters``: the emulator's counters since the last ``new`` (requests, 429s, creates, …).
 - ``quit``: stop.
 """
 
@@ -22,6 +28,7 @@ import collections
 import json
 import os
 import sys
+import time
 from typing import Any
 
 from conversations_async.testing import Emulator, Faults, Limits
@@ -39,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server-error-after-commit-rate", type=float, default=0.0)
     parser.add_argument("--disconnect-after-commit-rate", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-concurrent-requests-header",
+        action="store_true",
+        help="answer without Twilio-Concurrent-Requests",
+    )
     return parser.parse_args(argv)
 
 
@@ -82,12 +94,24 @@ async def serve(args: argparse.Namespace) -> None:
         server_error_after_commit_rate=args.server_error_after_commit_rate,
         disconnect_after_commit_rate=args.disconnect_after_commit_rate,
         seed=args.seed,
+        concurrent_requests_header=not args.no_concurrent_requests_header,
     )
     # Twilio caps a conversation at 1,000 participants; a benchmark adds far more to one.
     limits = Limits(participants_per_conversation=10**9, non_chat_per_conversation=10**9)
     # keep_requests=0: the request log would only cost the emulator memory and time.
     async with Emulator(port=args.port, faults=faults, limits=limits, keep_requests=0) as emulator:
         reply({"base_url": emulator.base_url, "pinned": pin(args.cpu)})
+        applied: list[tuple[float, int]] = []
+        schedule: asyncio.Task[None] = asyncio.create_task(asyncio.sleep(0))
+
+        async def apply_caps(emulator: Emulator, plan: dict[str, Any]) -> None:
+            applied.clear()
+            started = time.monotonic()
+            for offset, cap in plan["at"]:
+                await asyncio.sleep(max(0.0, started + float(offset) - time.monotonic()))
+                emulator.faults.max_in_flight = int(cap)
+                applied.append((time.time(), int(cap)))
+
         while True:
             line = await asyncio.to_thread(sys.stdin.readline)
             command, _, argument = line.strip().partition(" ")
@@ -95,8 +119,25 @@ async def serve(args: argparse.Namespace) -> None:
                 return
             if command == "new":
                 emulator.reset_counters()
-                record = emulator.store.create_conversation(None, {"FriendlyName": "benchmark"})
-                reply({"conversation": record["sid"]})
+                count = json.loads(argument)["conversations"] if argument else None
+                sids = [
+                    emulator.store.create_conversation(None, {"FriendlyName": "benchmark"})["sid"]
+                    for _ in range(count or 1)
+                ]
+                reply({"conversation": sids[0]} if count is None else {"conversations": sids})
+            elif command == "caps":
+                if argument:
+                    schedule.cancel()
+                    schedule = asyncio.create_task(apply_caps(emulator, json.loads(argument)))
+                    reply({"started": time.time()})
+                else:
+                    reply({"applied": applied})
+            elif command == "faults":
+                for name, value in json.loads(argument).items():
+                    setattr(emulator.faults, name, value)
+                reply({"faults": str(emulator.faults)})
+            elif command == "counters":
+                reply(emulator.stats())
             elif command == "stats":
                 reply(census(emulator, json.loads(argument)))
             else:

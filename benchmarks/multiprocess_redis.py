@@ -14,12 +14,16 @@ creates x latency / cap when the concurrency cap binds first (many conversations
     python benchmarks/multiprocess_redis.py --participants 300 --repeats 3
     python benchmarks/multiprocess_redis.py --conversations 8 --latency 0.25 \
         --output benchmarks/results/multiprocess_redis_concurrency.json
+
+``run_workers`` (the worker processes of one shared run, against an emulator already running)
+is also what ``python -m benchmarks.throughput`` runs for its RedisLimiter grid and plot.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +106,40 @@ async def work(options: dict[str, Any]) -> dict[str, Any]:
         except ConversationsError as error:
             failures.append(f"{type(error).__name__}: {error}")
 
+    samples: list[tuple[float, int, int, int | None]] = []
+
+    async def sample(every: float) -> None:
+        # The account-wide numbers, as every worker shares them: permits, leases held, ceiling.
+        assert redis_limiter is not None
+        while True:
+            shared = await redis_limiter.shared_state()
+            samples.append((time.time(), shared.permits, shared.in_flight, shared.ceiling))
+            await asyncio.sleep(every)
+
+    sampler: asyncio.Task[None] | None = None
     try:
-        await asyncio.sleep(max(0.0, float(options["start_at"]) - time.time()))
+        # Ready (imported, connected): the coordinator says when to start once all are.
+        print("ready", flush=True)
+        start_at = float(await asyncio.to_thread(sys.stdin.readline))
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        started = time.time()
+        if options.get("sample_every") and redis_limiter is not None:
+            sampler = asyncio.create_task(sample(float(options["sample_every"])))
         await asyncio.gather(*(add(i) for i in mine))
         ended = time.time()
     finally:
+        if sampler is not None:
+            sampler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sampler
         await session.aclose()
         if redis_limiter is not None:
             await redis_limiter.aclose()
     return {
         "limiter": kind,
+        "started": started,
         "ended": ended,
+        "samples": samples,
         "creates": len(mine),
         "failures": len(failures),
         "first_failures": failures[:3],
@@ -133,6 +161,49 @@ async def create_conversations(base_url: str, count: int) -> list[str]:
         ]
 
 
+def run_workers(
+    common: dict[str, Any], count: int, on_start: Callable[[float], None] | None = None
+) -> list[dict[str, Any]]:
+    """Run ``count`` worker processes with the ``common`` options (each told its ``index``, and
+    the ``sample_every`` of ``common`` for the first only), start them together once every one
+    is ready (``on_start`` is told when, a Unix time); their JSON outputs, in order."""
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+    for index, worker in enumerate(workers):
+        options = {**common, "index": index, "workers": count}
+        if index:
+            options.pop("sample_every", None)
+        assert worker.stdin is not None
+        worker.stdin.write(json.dumps(options) + "\n")
+        worker.stdin.flush()
+    for worker in workers:
+        assert worker.stdout is not None
+        if worker.stdout.readline().strip() != "ready":
+            raise RuntimeError("a worker failed to start")
+    start_at = time.time() + 0.2
+    if on_start is not None:
+        on_start(start_at)
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write(f"{start_at}\n")
+        worker.stdin.close()
+    outputs = []
+    for worker in workers:
+        assert worker.stdout is not None
+        outputs.append(json.loads(worker.stdout.read()))
+        worker.stdout.close()
+        if worker.wait() != 0:
+            raise RuntimeError("a worker failed")
+    return outputs
+
+
 def run_once(args: argparse.Namespace, mode: str, redis_url: str) -> dict[str, Any]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -147,38 +218,18 @@ def run_once(args: argparse.Namespace, mode: str, redis_url: str) -> dict[str, A
     try:
         wait_for_port(port, emulator)
         conversations = asyncio.run(create_conversations(base_url, args.conversations))
-        start_at = time.time() + 2.0  # lets every worker import and connect first
-        workers = [
-            subprocess.Popen(
-                [sys.executable, __file__, "--worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(args.workers)
-        ]
-        outputs = []
-        for index, worker in enumerate(workers):
-            options = {
+        outputs = run_workers(
+            {
                 "mode": mode,
-                "index": index,
-                "workers": args.workers,
                 "participants": args.participants,
                 "cap": args.cap,
                 "base_url": base_url,
                 "redis_url": redis_url,
                 "conversations": conversations,
-                "start_at": start_at,
-            }
-            assert worker.stdin is not None
-            worker.stdin.write(json.dumps(options))
-            worker.stdin.close()
-        for worker in workers:
-            assert worker.stdout is not None
-            outputs.append(json.loads(worker.stdout.read()))
-            worker.stdout.close()
-            if worker.wait() != 0:
-                raise RuntimeError("a worker failed")
+            },
+            args.workers,
+        )
+        start_at = min(o["started"] for o in outputs)
         with urllib.request.urlopen(f"{base_url}/_emulator/stats") as response:
             stats = json.load(response)
     finally:
@@ -235,7 +286,7 @@ def summarize(runs: list[dict[str, Any]], cap: int) -> dict[str, Any]:
 
 def main() -> int:
     if "--worker" in sys.argv:
-        options = json.loads(sys.stdin.read())
+        options = json.loads(sys.stdin.readline())
         print(json.dumps(asyncio.run(work(options))))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 OURS = ("ours-gather", "ours-create-many")
@@ -257,4 +258,15 @@ def markdown(results: dict[str, Any]) -> str:
                 f"Load average (1 min) before/after: {load[0][0]:.2f} / {load[1][0]:.2f}.",
             ]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _throughput_block())
+
+
+def _throughput_block() -> list[str]:
+    """The section of ``python -m benchmarks.throughput`` (from its last results), kept on the
+    page when this harness rewrites it."""
+    from . import throughput
+
+    if not throughput.RESULTS.exists():
+        return []
+    saved = json.loads(throughput.RESULTS.read_text())
+    return [throughput.START_MARK, *throughput.section(saved), throughput.END_MARK, ""]

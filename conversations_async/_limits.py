@@ -1,8 +1,9 @@
 """The in-process limiters: the adaptive default and a plain semaphore.
 
 The protocol they implement (:class:`Limiter`, :class:`Slot`, :class:`LimiterState`) and the write
-keys are in ``_limits_protocol``, their settings in ``_limits_settings``; every name is importable
-from here too.
+keys are in ``_limits_protocol``, their settings in ``_limits_settings``, the estimate of the
+account's cap in ``_limits_estimator``, a key's write budget in ``_limits_buckets`` and the plain
+semaphore in ``_limits_semaphore``; every public name is importable from here too.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from collections import deque
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING
 
-import attrs
-
-from ._checks import check_int, check_number
+from ._checks import check_number
+from ._limits_buckets import Bucket
+from ._limits_estimator import CapEstimator
+from ._limits_protocol import APS_CODES
 from ._limits_protocol import DEFAULT_SERVICE_KEY as DEFAULT_SERVICE_KEY
 from ._limits_protocol import Limiter as Limiter
 from ._limits_protocol import LimiterState as LimiterState
@@ -25,74 +27,21 @@ from ._limits_protocol import Slot as Slot
 from ._limits_protocol import WriteKey as WriteKey
 from ._limits_protocol import conversation_write_key as conversation_write_key
 from ._limits_protocol import service_write_key as service_write_key
+from ._limits_semaphore import ConcurrencyLimiter as ConcurrencyLimiter
 from ._limits_settings import LimiterSettings as LimiterSettings
 from ._limits_settings import settings_from
 from ._types import NOT_GIVEN, NotGiven
 from .errors import InvalidArgumentError, SessionLoopError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
+
+_Bucket = Bucket  # the name the tests (and older code) use
 
 logger = logging.getLogger("conversations_async.limits")
 
 _TIMER_SLACK = 0.002
 """Seconds a paced write may start late and still keep its key on schedule."""
-
-
-class _NullSlot:
-    def succeeded(self) -> None:
-        pass
-
-    def throttled(self, retry_after: float | None) -> None:
-        pass
-
-
-class ConcurrencyLimiter:
-    """A plain semaphore: at most ``max_permits`` requests in flight, nothing adaptive."""
-
-    def __init__(self, max_permits: int = 50) -> None:
-        self._max = check_int("max_permits", max_permits, minimum=1)
-        self._semaphore: asyncio.Semaphore | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._in_flight = 0
-        self._throttled = 0
-
-    @contextlib.asynccontextmanager
-    async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
-        # Built lazily so the limiter can be made outside a running loop.
-        loop = asyncio.get_running_loop()
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self._max)
-            self._loop = loop
-        elif self._loop is not loop:
-            raise SessionLoopError("this ConcurrencyLimiter is already used by another event loop")
-        async with self._semaphore:
-            self._in_flight += 1
-            try:
-                yield _NullSlot()
-            finally:
-                self._in_flight -= 1
-
-    @property
-    def state(self) -> LimiterState:
-        return LimiterState(
-            permits=self._max,
-            max_permits=self._max,
-            in_flight=self._in_flight,
-            throttled=self._throttled,
-            wait_seconds=0.0,
-            paused_for=0.0,
-        )
-
-
-@attrs.define
-class _Bucket:
-    """The write budget of one key, kept as a GCRA "theoretical arrival time"."""
-
-    tat: float
-    """When the next write is due; a bucket whose ``tat`` has passed is full (same as a new one)."""
-    waiters: deque[asyncio.Future[None]] = attrs.field(factory=deque)
-    """Callers queued on this key, FIFO; ``waiters[0]`` is the only one that may take a token."""
 
 
 class _AdaptiveSlotContext(AbstractAsyncContextManager[Slot]):
@@ -107,45 +56,66 @@ class _AdaptiveSlotContext(AbstractAsyncContextManager[Slot]):
 
     async def __aenter__(self) -> Slot:
         limiter = self._limiter
-        if not limiter._try_enter_now(self._write_key):
+        key = self._write_key
+        if not limiter._try_enter_now(key):
             # A cancel while waiting here leaves nothing held: _enter undoes its own waiting.
-            await limiter._enter(self._write_key)
-        return _AdaptiveSlot(limiter, limiter._epoch)
+            await limiter._enter(key)
+        return _AdaptiveSlot(limiter, key, limiter._estimator.epoch, limiter._in_flight)
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._limiter._release_permit()
 
 
 class _AdaptiveSlot:
-    """The slot handed out by :class:`AdaptiveLimiter`; only the first report counts."""
+    """The slot handed out by :class:`AdaptiveLimiter`; only the first report counts.
 
-    __slots__ = ("_epoch", "_limiter", "_reported")
+    It remembers what the estimate needs: the window it was granted in (``epoch``) and how
+    many were in flight with it (``sent_with``); and its write key, for an APS 429."""
 
-    def __init__(self, limiter: AdaptiveLimiter, epoch: int) -> None:
+    __slots__ = ("_epoch", "_limiter", "_reported", "_sent_with", "_write_key")
+
+    def __init__(
+        self, limiter: AdaptiveLimiter, write_key: WriteKey | None, epoch: int, sent_with: int
+    ) -> None:
         self._limiter = limiter
+        self._write_key = write_key
         self._epoch = epoch
+        self._sent_with = sent_with
         self._reported = False
 
-    def succeeded(self) -> None:
+    def succeeded(self, concurrent_requests: int | None = None) -> None:
         if not self._reported:
             self._reported = True
-            self._limiter._on_success()
+            self._limiter._on_success(self._sent_with, concurrent_requests)
 
-    def throttled(self, retry_after: float | None) -> None:
+    def throttled(
+        self,
+        retry_after: float | None,
+        code: int | None = None,
+        concurrent_requests: int | None = None,
+    ) -> None:
         if not self._reported:
             self._reported = True
-            self._limiter._on_throttled(self._epoch, retry_after)
+            limiter = self._limiter
+            if code in APS_CODES:
+                limiter._on_write_throttled(self._write_key, retry_after)
+            else:
+                limiter._on_throttled(self._epoch, retry_after, concurrent_requests)
 
 
 class AdaptiveLimiter:
     """The default limiter: an adaptive account-wide semaphore plus per-key write pacing.
 
-    **Concurrency (AIMD).** At most ``permits`` requests are in flight. A 429 halves ``permits``
-    (never below ``min_permits``); ``grow_after`` successes in a row add one back (never above
-    ``max_permits``). Requests that were in flight together see the same overload, so their 429s
-    halve once, not once each: every slot remembers the *window* (the number of halvings so far)
-    it was granted in, and only a 429 from a request sent after the latest halving halves again,
-    as TCP congestion control does once per round trip. When ``permits`` drops below the number in
+    **Concurrency.** At most ``permits`` requests are in flight, and ``permits`` follows an
+    estimate of the account's cap (``_limits_estimator``): it starts at ``start_permits`` and
+    grows by one per ``grow_after`` successes until the first 429; a 429 sets it to one less
+    than what was in flight when the 429 came back (never below ``min_permits``), once per
+    window of requests in flight together; while callers wait, it probes above the estimate
+    every ``probe_interval`` to ``probe_interval_max`` seconds, in case the cap rose. The
+    ``Twilio-Concurrent-Requests`` header, when the server sends it, takes permits off while
+    other clients of the account hold more than they did at the latest 429. A 429 with no more
+    than ``min_permits`` in flight while callers wait (the account is full with others'
+    requests) holds them until the next probe. When ``permits`` drops below the number in
     flight, new callers wait until enough of those have finished.
 
     **Retry-After.** ``throttled(retry_after)`` holds every caller that has not been granted a
@@ -161,6 +131,11 @@ class AdaptiveLimiter:
     of them, and the 3% margin absorbs about 30 ms of network jitter across a window. In general
     a window of one second holds at most ``floor(writes_per_second * rate_margin) + write_burst``
     writes. ``writes_per_second=None`` turns write pacing off.
+
+    **Actions per second.** A 429 with code 50063 or 50074 (too many writes on one conversation
+    or service) slows that key only: its spacing doubles (up to 8 times the normal one, at most
+    once a second) for 10 seconds after its last such 429, its next write waits a whole spacing
+    (or the ``Retry-After``), and the account's permits are left as they are.
 
     Buckets are dropped once they are full and unused (they then carry no state), in a sweep
     run at most once per ``key_sweep_interval`` seconds, so writing to 100,000 conversations does
@@ -187,24 +162,14 @@ class AdaptiveLimiter:
         write_burst: int | NotGiven = NOT_GIVEN,
         rate_margin: float | NotGiven = NOT_GIVEN,
         retry_after_cap: float | NotGiven = NOT_GIVEN,
+        probe_interval: float | NotGiven = NOT_GIVEN,
+        probe_interval_max: float | NotGiven = NOT_GIVEN,
         key_sweep_interval: float = 10.0,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
     ) -> None:
         # Each check raises InvalidArgumentError (a ValueError) naming the argument.
-        self._settings: LimiterSettings = settings_from(
-            settings,
-            {
-                "max_permits": max_permits,
-                "initial_permits": initial_permits,
-                "min_permits": min_permits,
-                "grow_after": grow_after,
-                "writes_per_second": writes_per_second,
-                "write_burst": write_burst,
-                "rate_margin": rate_margin,
-                "retry_after_cap": retry_after_cap,
-            },
-        )
+        self._settings: LimiterSettings = settings_from(settings, locals())
         check_number("key_sweep_interval", key_sweep_interval, exclusive=True)
         for name, hook in (("clock", clock), ("sleep", sleep)):
             if hook is not None and not callable(hook):
@@ -212,9 +177,7 @@ class AdaptiveLimiter:
 
         chosen = self._settings
         self._max = chosen.max_permits
-        self._min = chosen.min_permits
-        self._permits = chosen.start_permits
-        self._grow_after = chosen.grow_after
+        self._estimator = CapEstimator(chosen)
         self._interval = chosen.write_interval
         self._tolerance = (
             0.0 if self._interval is None else (chosen.write_burst - 1) * self._interval
@@ -232,8 +195,6 @@ class AdaptiveLimiter:
         self._next_sweep = -math.inf
         self._in_flight = 0
         self._waiting = 0
-        self._epoch = 0
-        self._run = 0
         self._pause_until = -math.inf
         self._throttled = 0
         self._succeeded = 0
@@ -258,7 +219,11 @@ class AdaptiveLimiter:
         if write_key is not None and self._interval is not None:
             return False
         self._bind()
-        if self._waiters or self._in_flight >= self._permits or self._pause_until > self._now():
+        if (
+            self._waiters
+            or self._in_flight >= self._estimator.permits
+            or self._pause_until > self._now()
+        ):
             return False
         self._in_flight += 1
         return True
@@ -279,8 +244,9 @@ class AdaptiveLimiter:
 
     @property
     def state(self) -> LimiterState:
+        estimator = self._estimator
         return LimiterState(
-            permits=self._permits,
+            permits=estimator.permits,
             max_permits=self._max,
             in_flight=self._in_flight,
             throttled=self._throttled,
@@ -288,8 +254,9 @@ class AdaptiveLimiter:
             paused_for=self._paused_for(),
             waiting=self._waiting,
             succeeded=self._succeeded,
-            halvings=self._epoch,
+            halvings=estimator.epoch,
             write_keys=len(self._buckets),
+            ceiling=estimator.ceiling,
         )
 
     # -- time and loop -------------------------------------------------------------------------
@@ -320,7 +287,7 @@ class AdaptiveLimiter:
                 # Nothing is held or queued while sleeping, so a cancel here has nothing to undo.
                 await self._sleep(pause)
                 continue
-            if not self._waiters and self._in_flight < self._permits:
+            if not self._waiters and self._in_flight < self._estimator.permits:
                 self._in_flight += 1
                 return
             fut: asyncio.Future[bool] = loop.create_future()
@@ -350,7 +317,7 @@ class AdaptiveLimiter:
         self._wake()
 
     def _wake(self) -> None:
-        while self._waiters and self._in_flight < self._permits:
+        while self._waiters and self._in_flight < self._estimator.permits:
             fut = self._waiters.popleft()
             if not fut.done():  # a cancelled waiter cleans up after itself
                 self._in_flight += 1
@@ -389,21 +356,13 @@ class AdaptiveLimiter:
             # at most 1 s + _TIMER_SLACK of schedule, which the rate margin covers.
             now = self._now()
             on_time = now - bucket.tat <= _TIMER_SLACK
-            bucket.tat = (bucket.tat if on_time else now) + self._interval
+            bucket.tat = (bucket.tat if on_time else now) + bucket.spacing(self._interval, now)
         finally:
             self._leave_bucket(bucket, fut)
 
     @staticmethod
     def _leave_bucket(bucket: _Bucket, fut: asyncio.Future[None]) -> None:
-        waiters = bucket.waiters
-        if waiters and waiters[0] is fut:
-            waiters.popleft()
-            # A cancelled new head is still in the queue and hands the turn on when it leaves.
-            if waiters and not waiters[0].done():
-                waiters[0].set_result(None)
-        else:
-            with contextlib.suppress(ValueError):
-                waiters.remove(fut)
+        bucket.leave(fut)
 
     def _sweep(self, now: float) -> None:
         # A full, unused bucket holds no information (a new one would behave the same), so it
@@ -411,32 +370,57 @@ class AdaptiveLimiter:
         if now < self._next_sweep:
             return
         self._next_sweep = now + self._sweep_interval
-        idle = [key for key, b in self._buckets.items() if not b.waiters and b.tat <= now]
+        idle = [key for key, b in self._buckets.items() if b.idle(now)]
         for key in idle:
             del self._buckets[key]
 
     # -- feedback --------------------------------------------------------------------------------
 
-    def _on_success(self) -> None:
+    def _on_success(self, sent_with: int, concurrent: int | None) -> None:
         self._succeeded += 1
-        self._run += 1
-        if self._run >= self._grow_after:
-            self._run = 0
-            if self._permits < self._max:
-                self._permits += 1
-                self._wake()
+        estimator = self._estimator
+        before = estimator.permits
+        estimator.succeeded(
+            self._now(), sent_with, self._in_flight, concurrent, bool(self._waiters)
+        )
+        if estimator.permits > before:
+            self._wake()
 
-    def _on_throttled(self, epoch: int, retry_after: float | None) -> None:
+    def _on_throttled(self, epoch: int, retry_after: float | None, concurrent: int | None) -> None:
         self._throttled += 1
-        self._run = 0
-        if epoch == self._epoch:
-            # First 429 of this window: the request was sent after the last halving.
-            self._permits = max(self._min, self._permits // 2)
-            self._epoch += 1
-            logger.info("429: limiter halved to %d permits", self._permits)
+        estimator = self._estimator
+        before = estimator.permits
+        now = self._now()
+        starved_until = estimator.throttled(
+            now, self._in_flight, concurrent, epoch, bool(self._waiters)
+        )
+        if estimator.permits > before:
+            self._wake()  # the header showed another client gone
+        elif estimator.permits < before:
+            logger.info("429: limiter down to %d permits", estimator.permits)
+        if starved_until is not None:
+            self._hold(starved_until)
+        self._pause(retry_after)
+
+    def _on_write_throttled(self, key: WriteKey | None, retry_after: float | None) -> None:
+        """Too many actions per second on ``key``: slow that key, not the account."""
+        self._throttled += 1
+        if key is None or self._interval is None:
+            return  # not a paced write: there is no key budget to slow
+        now = self._now()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(tat=now)
+        if retry_after is not None:
+            retry_after = min(retry_after, self._retry_after_cap)
+        bucket.slow_down(self._interval, now, retry_after)
+
+    def _pause(self, retry_after: float | None) -> None:
         if retry_after is not None and retry_after > 0 and self._retry_after_cap > 0:
-            until = self._now() + min(retry_after, self._retry_after_cap)
-            if until > self._pause_until:
-                self._pause_until = until
-                self._requeue_all()
-                logger.info("429: every request pauses %.2fs (Retry-After)", until - self._now())
+            self._hold(self._now() + min(retry_after, self._retry_after_cap))
+
+    def _hold(self, until: float) -> None:
+        if until > self._pause_until:
+            self._pause_until = until
+            self._requeue_all()
+            logger.info("429: every request pauses %.2fs", until - self._now())

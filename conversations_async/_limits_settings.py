@@ -9,13 +9,25 @@ the way from one limiter to the other.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import attrs
 
 from ._checks import check_int, check_number
 from ._types import NOT_GIVEN
 from .errors import InvalidArgumentError
+
+SLOW_START_PERMITS: Final = 20
+"""The permits to start with when ``initial_permits`` is None (or ``max_permits``, if fewer)."""
+APS_SLOWDOWN_MAX: Final = 8
+"""An actions-per-second 429 doubles its key's spacing between writes, up to this many times
+the ``writes_per_second`` spacing."""
+APS_MEMORY: Final = 10.0
+"""Seconds after its last actions-per-second 429 that a key stays slowed down."""
+APS_WINDOW: Final = 1.0
+"""The 429s of one key within this many seconds of its last slowdown slow it no further: the
+budget is per second, so refusals within one second answer the same burst."""
 
 
 @attrs.frozen(kw_only=True)
@@ -32,12 +44,14 @@ class LimiterSettings:
     """The most requests in flight (for a ``RedisLimiter``: over all its workers together)."""
     initial_permits: int | None = None
     """The permits to start with, between ``min_permits`` and ``max_permits``; ``None`` starts
-    at ``max_permits``. A ``RedisLimiter`` starts there while the account has no shared state
-    in Redis (its first use, or after a day without reports)."""
+    at 20 (or ``max_permits``, if fewer). A ``RedisLimiter`` starts there while the account has
+    no shared state in Redis (its first use, or after a day without reports)."""
     min_permits: int = 1
-    """A 429 never halves the permits below this."""
-    grow_after: int = 10
-    """How many successes in a row add one permit back."""
+    """A 429 never brings the permits below this."""
+    grow_after: int = 2
+    """Until the first 429 (while the account's cap is unknown), how many successes add one
+    permit: with 2 the permits grow by half every round trip (1 doubles them, as TCP's slow
+    start does, but then the round that finds the cap can overshoot it by a whole cap)."""
     writes_per_second: float | None = 30.0
     """The write budget of one conversation or service; ``None`` turns write pacing off."""
     write_burst: int = 1
@@ -46,6 +60,13 @@ class LimiterSettings:
     """The share of ``writes_per_second`` used, in (0, 1]: the rest absorbs network jitter."""
     retry_after_cap: float = 60.0
     """The longest ``Retry-After`` pause that holds every caller, in seconds (0: no pause)."""
+    probe_interval: float = 1.0
+    """Seconds after a 429 before the limiter tries more permits than its estimate of the
+    account's cap (the cap may have risen, or another client left). Doubled each time the
+    server refuses the try, up to ``probe_interval_max``; reset when it accepts."""
+    probe_interval_max: float = 2.0
+    """The longest wait between two tries above the estimate, in seconds: a cap that rises is
+    found within about this long."""
 
     def __attrs_post_init__(self) -> None:
         check_int("max_permits", self.max_permits, minimum=1)
@@ -62,6 +83,10 @@ class LimiterSettings:
         check_int("write_burst", self.write_burst, minimum=1)
         check_number("rate_margin", self.rate_margin, exclusive=True, maximum=1.0)
         check_number("retry_after_cap", self.retry_after_cap)
+        check_number("probe_interval", self.probe_interval, exclusive=True)
+        check_number("probe_interval_max", self.probe_interval_max, exclusive=True)
+        if self.probe_interval_max < self.probe_interval:
+            raise InvalidArgumentError("probe_interval_max", "must not be below probe_interval")
         interval = self.write_interval
         if interval is not None and not math.isfinite(interval):
             # e.g. 1e-320 writes a second: the gap between two writes overflows to infinity.
@@ -72,8 +97,11 @@ class LimiterSettings:
 
     @property
     def start_permits(self) -> int:
-        """The permits to start with: ``initial_permits``, or ``max_permits`` when it is None."""
-        return self.max_permits if self.initial_permits is None else self.initial_permits
+        """The permits to start with: ``initial_permits``, or when it is None the lesser of
+        ``max_permits`` and 20 (slow start: successes grow it until the first 429)."""
+        if self.initial_permits is None:
+            return min(self.max_permits, max(self.min_permits, SLOW_START_PERMITS))
+        return self.initial_permits
 
     @property
     def write_interval(self) -> float | None:
@@ -83,10 +111,15 @@ class LimiterSettings:
         return 1.0 / (self.writes_per_second * self.rate_margin)
 
 
-def settings_from(settings: object, keywords: dict[str, Any]) -> LimiterSettings:
+def settings_from(settings: object, arguments: Mapping[str, Any]) -> LimiterSettings:
     """A limiter's settings: ``settings`` itself, or a record built from the keyword arguments
-    that were given (those still ``NOT_GIVEN`` keep their defaults). Giving both is refused."""
-    given = {name: value for name, value in keywords.items() if value is not NOT_GIVEN}
+    named like its fields (``arguments``: the constructor's ``locals()``) that were given (those
+    still ``NOT_GIVEN`` keep their defaults). Giving both is refused."""
+    given = {
+        name: arguments[name]
+        for name in _FIELD_NAMES
+        if arguments.get(name, NOT_GIVEN) is not NOT_GIVEN
+    }
     if settings is None:
         return LimiterSettings(**given)
     if not isinstance(settings, LimiterSettings):
@@ -96,3 +129,6 @@ def settings_from(settings: object, keywords: dict[str, Any]) -> LimiterSettings
         first = next(iter(given))
         raise InvalidArgumentError(first, "cannot be given with settings: set it in the settings")
     return settings
+
+
+_FIELD_NAMES: Final = tuple(field.name for field in attrs.fields(LimiterSettings))

@@ -19,7 +19,7 @@ from ._limits import Limiter, Slot
 from ._observe import AttemptWatcher, SessionStats, ask_retry_hook, log_retry, note_attempt
 from ._options import BODY_METHODS, FixedHeaders, Sleep
 from ._retry import RetryPolicy
-from ._sansio import RawResponse, Request, decode_success, status_error
+from ._sansio import RawResponse, Request, concurrent_requests, decode_success, status_error
 from ._transport import SEND_ERRORS, StreamBody, failure_of
 from .errors import APIConnectionError, ConversationsError, RateLimitError, SessionClosedError
 
@@ -104,7 +104,7 @@ class RequestLoop:
                         error: ConversationsError = failure
                     else:
                         if 200 <= status < 300 or (redirects and 300 <= status < 400):
-                            slot.succeeded()
+                            slot.succeeded(concurrent_requests(response_headers))
                             if watching:
                                 note_attempt(
                                     watcher, request, url, attempt, sent, status, response_headers
@@ -113,7 +113,7 @@ class RequestLoop:
                                 return RawResponse(status, response_headers, body)
                             return decode_success(status, body)
                         if status != 429:
-                            slot.succeeded()
+                            slot.succeeded(concurrent_requests(response_headers))
                         error = status_error(
                             status, response_headers, body, method=request.method, url=str(url)
                         )
@@ -160,7 +160,11 @@ class RequestLoop:
         # The pause every caller shares is this request's own wait for the server's Retry-After,
         # never more: nobody is held longer than the retry policy allows, and when the policy
         # does not retry (a Retry-After beyond retry_after_cap or the deadline), nobody at all.
-        slot.throttled(wait if error.retry_after is not None else None)
+        slot.throttled(
+            wait if error.retry_after is not None else None,
+            error.code,
+            concurrent_requests(error.headers),
+        )
 
     async def _send_once(
         self,

@@ -33,9 +33,122 @@ local function extend_worker(leases, prefix, expiry)
 end
 """
 
+# The estimate of the account's cap (conversations_async._limits_estimator.CapEstimator, the
+# same rules, line for line; a test drives both with the same events). The state is a table of
+# the state hash's fields; times are milliseconds. cfg: max, min, grow_after, probe_interval,
+# probe_max (ms), start (the permits while the hash has none).
+ESTIMATOR: Final = """
+local EST_FIELDS = {'permits', 'ceiling', 'probe_to', 'probe_step', 'probe_wait', 'probe_at',
+                    'epoch', 'run', 'others', 'others_base', 'others_seen', 'round_left'}
+
+local function est_load(key, cfg)
+  local f = redis.call('HMGET', key, unpack(EST_FIELDS))
+  return {permits = math.min(tonumber(f[1]) or cfg.start, cfg.max), ceiling = tonumber(f[2]),
+          probe_to = tonumber(f[3]) or 0, probe_step = tonumber(f[4]) or 1,
+          probe_wait = tonumber(f[5]) or cfg.probe_interval, probe_at = tonumber(f[6]) or 0,
+          epoch = tonumber(f[7]) or 0, run = tonumber(f[8]) or 0, others = tonumber(f[9]) or 0,
+          others_base = tonumber(f[10]) or 0, others_seen = tonumber(f[11]) or 0,
+          round_left = tonumber(f[12]) or 0}
+end
+
+local function est_store(key, s)
+  local args = {}
+  for _, name in ipairs(EST_FIELDS) do
+    if s[name] ~= nil then
+      table.insert(args, name)
+      table.insert(args, tostring(s[name]))
+    end
+  end
+  redis.call('HSET', key, unpack(args))
+end
+
+local function est_settle(s, cfg)
+  local level = math.max(s.ceiling, s.probe_to) - math.max(0, s.others - s.others_base)
+  s.permits = math.max(cfg.min, math.min(cfg.max, level))
+end
+
+local function est_count_others(s, cfg, seen)
+  seen = math.max(0, seen)
+  if seen > s.others then
+    s.others = seen
+  end
+  if seen > s.others_seen then
+    s.others_seen = seen
+  end
+  s.round_left = s.round_left - 1
+  if s.round_left <= 0 then
+    s.others = s.others_seen
+    s.others_seen = 0
+    s.round_left = s.permits
+  end
+  if s.ceiling ~= nil then
+    est_settle(s, cfg)
+  end
+end
+
+local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, saturated)
+  if concurrent then
+    est_count_others(s, cfg, concurrent - in_flight)
+  end
+  if s.ceiling == nil then
+    s.run = s.run + 1
+    if s.run >= cfg.grow_after then
+      s.run = 0
+      if s.permits < cfg.max then
+        s.permits = s.permits + 1
+      end
+    end
+    return
+  end
+  if s.probe_to > 0 and sent_with > s.ceiling then
+    s.ceiling = math.min(sent_with, s.probe_to)
+  end
+  if s.probe_to > 0 and s.ceiling >= s.probe_to then
+    s.probe_step = math.min(2 * s.probe_step, cfg.max)
+    s.probe_wait = cfg.probe_interval
+    s.probe_to = 0
+    s.probe_at = now
+  end
+  if s.probe_to == 0 and saturated and now >= s.probe_at and s.ceiling < cfg.max then
+    s.probe_to = s.ceiling + s.probe_step
+  end
+  est_settle(s, cfg)
+end
+
+local function est_throttled(s, cfg, now, in_flight, concurrent, epoch, saturated)
+  if concurrent then
+    est_count_others(s, cfg, concurrent - in_flight)
+  end
+  local bound = math.max(0, in_flight - 1)
+  if epoch == s.epoch and s.probe_to > 0 then
+    s.ceiling = math.min(bound, s.probe_to - 1)
+  elseif s.ceiling == nil or bound < s.ceiling then
+    s.ceiling = bound
+  end
+  local starved = saturated and s.ceiling < cfg.min
+  if epoch == s.epoch then
+    s.epoch = s.epoch + 1
+    if s.probe_to > 0 or starved then
+      s.probe_wait = math.min(2 * s.probe_wait, cfg.probe_max)
+    end
+    s.probe_to = 0
+    s.probe_step = 1
+    s.probe_at = now + s.probe_wait
+    s.run = 0
+  end
+  s.others_base = s.others
+  est_settle(s, cfg)
+  if starved then
+    return s.probe_at
+  end
+  return nil
+end
+"""
+
 # KEYS: leases, state.  ARGV: lease id, lease ms, max permits, worker prefix, initial permits
 # (the shared permits while the state key does not exist).
-# -> {granted, wait ms (until the pause ends or the first lease expires), permits, epoch, pause ms}
+# -> {granted, wait ms (until the pause ends or the first lease expires), permits, epoch, pause ms,
+#     leases held once this one is granted (0 when not granted)}
 ACQUIRE: Final = (
     _NOW
     + _EXTEND_WORKER
@@ -48,62 +161,66 @@ local permits = math.min(tonumber(st[1]) or tonumber(ARGV[5]), max_permits)
 local epoch = tonumber(st[2]) or 0
 local pause = (tonumber(st[3]) or 0) - now
 if pause > 0 then
-  return {0, tostring(pause), permits, epoch, tostring(pause)}
+  return {0, tostring(pause), permits, epoch, tostring(pause), 0}
 end
-if redis.call('ZCARD', KEYS[1]) < permits then
+local held = redis.call('ZCARD', KEYS[1])
+if held < permits then
   local lease_ms = tonumber(ARGV[2])
   local expiry = now + lease_ms
   extend_worker(KEYS[1], ARGV[4], expiry)
   redis.call('ZADD', KEYS[1], expiry, ARGV[1])
   redis.call('PEXPIRE', KEYS[1], math.ceil(lease_ms * 2))
-  return {1, '0', permits, epoch, '0'}
+  return {1, '0', permits, epoch, '0', held + 1}
 end
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, tostring(tonumber(first[2]) - now), permits, epoch, '0'}
+return {0, tostring(tonumber(first[2]) - now), permits, epoch, '0', 0}
 """
 )
 
-# KEYS: leases, state.  ARGV: lease id, outcome (''|'ok'|'throttled'), epoch of the lease,
-# retry-after ms, max permits, min permits, grow after, state ttl ms, initial permits.
-# The outcome '' returns the lease without a report (the state is left as it is).
-# -> {permits, epoch, pause ms}
+# KEYS: leases, state.  ARGV: lease id, outcome (''|'ok'|'throttled'|'aps'), epoch of the lease,
+# retry-after ms, max permits, min permits, grow after, state ttl ms, initial permits, leases held
+# when it was granted (itself included), Twilio-Concurrent-Requests ('' when none), saturated
+# ('1' when the worker has callers waiting), probe interval ms, probe interval max ms.
+# '' returns the lease without a report (the state is left as it is); 'aps' (too many actions per
+# second on a write key, slowed by SLOW_KEY) only counts the 429.
+# -> {permits, epoch, pause ms, ceiling (-1 before the first 429)}
 RELEASE: Final = (
     _NOW
+    + ESTIMATOR
     + """
 local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREM', KEYS[1], ARGV[1])
-local max_permits = tonumber(ARGV[5])
-local st = redis.call('HMGET', KEYS[2], 'permits', 'epoch', 'pause_until')
-local permits = tonumber(st[1]) or tonumber(ARGV[9])
-local epoch = tonumber(st[2]) or 0
-local pause_until = tonumber(st[3]) or 0
-if ARGV[2] == 'ok' then
+-- In flight when the answer came: every worker's leases, this one included.
+local in_flight = redis.call('ZCARD', KEYS[1]) + 1
+local cfg = {max = tonumber(ARGV[5]), min = tonumber(ARGV[6]), grow_after = tonumber(ARGV[7]),
+             start = tonumber(ARGV[9]), probe_interval = tonumber(ARGV[13]),
+             probe_max = tonumber(ARGV[14])}
+local s = est_load(KEYS[2], cfg)
+local pause_until = tonumber(redis.call('HGET', KEYS[2], 'pause_until')) or 0
+local outcome = ARGV[2]
+local concurrent = tonumber(ARGV[11])
+if outcome == 'ok' then
   redis.call('HINCRBY', KEYS[2], 'succeeded', 1)
-  if redis.call('HINCRBY', KEYS[2], 'run', 1) >= tonumber(ARGV[7]) then
-    redis.call('HSET', KEYS[2], 'run', 0)
-    if permits < max_permits then
-      permits = permits + 1
-      redis.call('HSET', KEYS[2], 'permits', permits)
-    end
-  end
-elseif ARGV[2] == 'throttled' then
+  est_succeeded(s, cfg, now, tonumber(ARGV[10]), in_flight, concurrent, ARGV[12] == '1')
+  est_store(KEYS[2], s)
+elseif outcome == 'throttled' then
   redis.call('HINCRBY', KEYS[2], 'throttled', 1)
-  redis.call('HSET', KEYS[2], 'run', 0)
-  if tonumber(ARGV[3]) == epoch then
-    permits = math.max(tonumber(ARGV[6]), math.floor(permits / 2))
-    epoch = epoch + 1
-    redis.call('HSET', KEYS[2], 'permits', permits, 'epoch', epoch)
-  end
-  local retry_after = tonumber(ARGV[4])
-  if retry_after > 0 and now + retry_after > pause_until then
-    pause_until = now + retry_after
+  local starved_until = est_throttled(s, cfg, now, in_flight, concurrent, tonumber(ARGV[3]),
+                                      ARGV[12] == '1')
+  est_store(KEYS[2], s)
+  local hold = math.max(now + tonumber(ARGV[4]), starved_until or 0)
+  if hold > now and hold > pause_until then
+    pause_until = hold
     redis.call('HSET', KEYS[2], 'pause_until', tostring(pause_until))
   end
+elseif outcome == 'aps' then
+  redis.call('HINCRBY', KEYS[2], 'throttled', 1)
 end
-if ARGV[2] ~= '' then
+if outcome ~= '' then
   redis.call('PEXPIRE', KEYS[2], ARGV[8])
 end
-return {permits, epoch, tostring(math.max(0, pause_until - now))}
+return {s.permits, s.epoch, tostring(math.max(0, pause_until - now)), s.ceiling or -1}
 """
 )
 
@@ -122,13 +239,14 @@ return renewed
 """
 )
 
-# GCRA on one key. KEYS: bucket.  ARGV: interval ms, tolerance ms, catch-up ms.
+# GCRA on one key. KEYS: bucket, its slowdown (a hash written by SLOW_KEY; the same hash tag).
+# ARGV: interval ms, tolerance ms, catch-up ms.
 # -> '0' when a token was taken, else the ms until the next one
 TAKE_TOKEN: Final = (
     _NOW
     + """
 local now = now_ms()
-local interval = tonumber(ARGV[1])
+local interval = tonumber(ARGV[1]) * (tonumber(redis.call('HGET', KEYS[2], 'slowdown')) or 1)
 local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now - tonumber(ARGV[3]))
 local early = tat - tonumber(ARGV[2]) - now
 if early > 0 then
@@ -140,17 +258,42 @@ return '0'
 """
 )
 
+# Too many actions per second on one key (a 429 with code 50063 / 50074): slow that key alone,
+# as _limits_buckets.Bucket.slow_down does. KEYS: bucket, its slowdown.  ARGV: interval ms,
+# retry-after ms, most slowdown, memory ms, window ms.  -> the slowdown now
+SLOW_KEY: Final = (
+    _NOW
+    + """
+local now = now_ms()
+local st = redis.call('HMGET', KEYS[2], 'slowdown', 'slowed_at')
+local slowdown = tonumber(st[1]) or 1
+local slowed_at = tonumber(st[2])
+if slowed_at == nil or now >= slowed_at + tonumber(ARGV[5]) then
+  -- At most once per window (the hash expires APS_MEMORY after the latest refusal, which ends
+  -- the slowdown).
+  slowdown = math.min(2 * slowdown, tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[2], 'slowdown', slowdown, 'slowed_at', tostring(now))
+end
+redis.call('PEXPIRE', KEYS[2], math.ceil(tonumber(ARGV[4])))
+local hold = math.max(tonumber(ARGV[1]) * slowdown, tonumber(ARGV[2]))
+local tat = math.max(tonumber(redis.call('GET', KEYS[1])) or now, now + hold)
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+return slowdown
+"""
+)
+
 # KEYS: leases, state.  ARGV: none.
 # -> {held, permits (false while the state key does not exist), epoch, pause ms, throttled,
-#     succeeded}
+#     succeeded, ceiling (-1 before the first 429)}
 SHARED: Final = (
     _NOW
     + """
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local st = redis.call('HMGET', KEYS[2], 'permits', 'epoch', 'pause_until', 'throttled', 'succeeded')
+local st = redis.call('HMGET', KEYS[2], 'permits', 'epoch', 'pause_until', 'throttled', 'succeeded',
+                      'ceiling')
 return {redis.call('ZCARD', KEYS[1]), st[1] or false, tonumber(st[2]) or 0,
         tostring(math.max(0, (tonumber(st[3]) or 0) - now)), tonumber(st[4]) or 0,
-        tonumber(st[5]) or 0}
+        tonumber(st[5]) or 0, tonumber(st[6]) or -1}
 """
 )

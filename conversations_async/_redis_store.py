@@ -26,8 +26,8 @@ from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
 
 from . import _redis_scripts as scripts
-from ._limits_protocol import WriteKey
-from ._limits_settings import LimiterSettings
+from ._limits_protocol import APS_CODES, WriteKey
+from ._limits_settings import APS_MEMORY, APS_SLOWDOWN_MAX, APS_WINDOW, LimiterSettings
 
 # The limiter's own logger: users configure one name for everything the shared limiter logs.
 logger = logging.getLogger("conversations_async.redis_limiter")
@@ -46,24 +46,45 @@ class Lost(Exception):
 
 
 class Lease:
-    """A lease on one shared permit, and the slot handed out for it: the first report counts."""
+    """A lease on one shared permit, and the slot handed out for it: the first report counts.
 
-    __slots__ = ("epoch", "lease_id", "outcome", "retry_after")
+    It remembers what the estimate needs (the window it was granted in, how many leases were
+    held with it) and, for a paced write, its key (for an APS 429)."""
 
-    def __init__(self, lease_id: str, epoch: int) -> None:
+    __slots__ = (
+        "concurrent",
+        "epoch",
+        "lease_id",
+        "outcome",
+        "retry_after",
+        "sent_with",
+        "write_key",
+    )
+
+    def __init__(self, lease_id: str, epoch: int, sent_with: int) -> None:
         self.lease_id = lease_id
         self.epoch = epoch
+        self.sent_with = sent_with
+        self.write_key: WriteKey | None = None
         self.outcome = ""
         self.retry_after: float | None = None
+        self.concurrent: int | None = None
 
-    def succeeded(self) -> None:
+    def succeeded(self, concurrent_requests: int | None = None) -> None:
         if not self.outcome:
             self.outcome = "ok"
+            self.concurrent = concurrent_requests
 
-    def throttled(self, retry_after: float | None) -> None:
+    def throttled(
+        self,
+        retry_after: float | None,
+        code: int | None = None,
+        concurrent_requests: int | None = None,
+    ) -> None:
         if not self.outcome:
-            self.outcome = "throttled"
+            self.outcome = "aps" if code in APS_CODES else "throttled"
             self.retry_after = retry_after
+            self.concurrent = concurrent_requests
 
 
 @attrs.frozen
@@ -87,6 +108,7 @@ class Shared:
     permits: int
     epoch: int
     pause: float
+    ceiling: int | None
 
 
 @attrs.frozen
@@ -99,6 +121,7 @@ class Account:
     pause: float
     throttled: int
     succeeded: int
+    ceiling: int | None
 
 
 def describe(client: RedisClient) -> str:
@@ -113,6 +136,14 @@ def describe(client: RedisClient) -> str:
 
 def _number(value: Any) -> float:
     return float(value.decode() if isinstance(value, bytes) else value)
+
+
+def _ceiling(value: Any) -> int | None:
+    # Scripts answer -1 (or nothing) before the first 429.
+    if value is None or value is False:
+        return None
+    number = int(_number(value))
+    return None if number < 0 else number
 
 
 class RedisStore:
@@ -178,6 +209,7 @@ class RedisStore:
         self._release_script: AsyncScript = register(scripts.RELEASE)
         self._renew_script: AsyncScript = register(scripts.RENEW)
         self._take_token_script: AsyncScript = register(scripts.TAKE_TOKEN)
+        self._slow_key_script: AsyncScript = register(scripts.SLOW_KEY)
         self._shared_script: AsyncScript = register(scripts.SHARED)
 
     async def aclose(self) -> None:
@@ -226,7 +258,7 @@ class RedisStore:
         lease_id = self._lease_prefix + uuid.uuid4().hex
         args = [lease_id, self.lease_ms, settings.max_permits, self._lease_prefix]
         try:
-            granted, wait_ms, permits, epoch, pause_ms = await self._call(
+            granted, wait_ms, permits, epoch, pause_ms, held = await self._call(
                 self._acquire_script, self._account_keys, [*args, settings.start_permits]
             )
         except asyncio.CancelledError:
@@ -235,7 +267,7 @@ class RedisStore:
             raise
         lease = None
         if granted:
-            lease = Lease(lease_id, int(epoch))
+            lease = Lease(lease_id, int(epoch), int(held))
             self._leases.add(lease_id)
             self._ensure_renewer()
         return Grant(
@@ -246,22 +278,32 @@ class RedisStore:
             pause=_number(pause_ms) / 1000.0,
         )
 
-    async def release(self, lease: Lease) -> Shared:
-        """Return a lease with its outcome; :class:`Lost` when Redis cannot be reached."""
+    async def release(self, lease: Lease, *, saturated: bool) -> Shared:
+        """Return a lease with its outcome; :class:`Lost` when Redis cannot be reached.
+
+        ``saturated``: this limiter has callers waiting (only then may the estimate probe)."""
         # Forget the lease first, so nothing renews it even if the release below never lands.
         self._leases.discard(lease.lease_id)
-        return await self._release_id(lease.lease_id, lease.outcome, lease.epoch, lease.retry_after)
+        return await self._release_id(lease.lease_id, lease, saturated)
 
     async def _discard(self, lease_id: str) -> None:
         with contextlib.suppress(Lost):
-            await self._release_id(lease_id, "", 0, None)
+            await self._release_id(lease_id, None, False)
 
-    async def _release_id(
-        self, lease_id: str, outcome: str, epoch: int, retry_after: float | None
-    ) -> Shared:
+    async def _release_id(self, lease_id: str, lease: Lease | None, saturated: bool) -> Shared:
         settings = self._settings
-        pause = min(max(retry_after or 0.0, 0.0), settings.retry_after_cap)
-        permits, new_epoch, pause_ms = await self._call(
+        outcome, epoch, sent_with, concurrent, pause = "", 0, 0, None, 0.0
+        if lease is not None:
+            outcome, epoch, sent_with, concurrent = (
+                lease.outcome,
+                lease.epoch,
+                lease.sent_with,
+                lease.concurrent,
+            )
+            if outcome == "throttled":
+                # An actions-per-second 429 pauses its key only (slow_key), not the account.
+                pause = min(max(lease.retry_after or 0.0, 0.0), settings.retry_after_cap)
+        permits, new_epoch, pause_ms, ceiling = await self._call(
             self._release_script,
             self._account_keys,
             [
@@ -274,9 +316,19 @@ class RedisStore:
                 settings.grow_after,
                 max(_STATE_TTL_MS, self.lease_ms * 2),
                 settings.start_permits,
+                sent_with,
+                "" if concurrent is None else concurrent,
+                "1" if saturated else "0",
+                settings.probe_interval * 1000.0,
+                settings.probe_interval_max * 1000.0,
             ],
         )
-        return Shared(permits=int(permits), epoch=int(new_epoch), pause=_number(pause_ms) / 1000.0)
+        return Shared(
+            permits=int(permits),
+            epoch=int(new_epoch),
+            pause=_number(pause_ms) / 1000.0,
+            ceiling=_ceiling(ceiling),
+        )
 
     def _in_background(self, coro: Awaitable[None]) -> None:
         async def run() -> None:
@@ -314,15 +366,34 @@ class RedisStore:
                     "%d permit lease(s) expired before renewal; raise lease_seconds", lapsed
                 )
 
+    def _bucket_keys(self, write_key: WriteKey) -> list[str]:
+        # The GCRA time and the slowdown of one key: one hash tag, so one Redis Cluster slot.
+        tagged = f"{self._bucket_prefix}{write_key}}}"
+        return [f"{tagged}:tat", f"{tagged}:slow"]
+
     async def take_token(self, write_key: WriteKey) -> float:
         """Take a write token of ``write_key``: 0 when taken, else the seconds until the next."""
-        bucket = f"{self._bucket_prefix}{write_key}}}:tat"
         args = [self._interval_ms, self._tolerance_ms, self._catch_up_ms]
-        return _number(await self._call(self._take_token_script, [bucket], args)) / 1000.0
+        early_ms = await self._call(self._take_token_script, self._bucket_keys(write_key), args)
+        return _number(early_ms) / 1000.0
+
+    async def slow_key(self, lease: Lease) -> None:
+        """An actions-per-second 429 on ``lease``'s write: slow that key for every worker."""
+        assert lease.write_key is not None
+        assert self._interval_ms is not None
+        retry_after = min(max(lease.retry_after or 0.0, 0.0), self._settings.retry_after_cap)
+        args = [
+            self._interval_ms,
+            retry_after * 1000.0,
+            APS_SLOWDOWN_MAX,
+            APS_MEMORY * 1000.0,
+            APS_WINDOW * 1000.0,
+        ]
+        await self._call(self._slow_key_script, self._bucket_keys(lease.write_key), args)
 
     async def account(self) -> Account:
         """The account-wide state: leases held by every worker, the shared permits and counts."""
-        held, permits, epoch, pause_ms, throttled, succeeded = await self._call(
+        held, permits, epoch, pause_ms, throttled, succeeded, ceiling = await self._call(
             self._shared_script, self._account_keys, []
         )
         settings = self._settings
@@ -336,4 +407,5 @@ class RedisStore:
             pause=_number(pause_ms) / 1000.0,
             throttled=int(throttled),
             succeeded=int(succeeded),
+            ceiling=_ceiling(ceiling),
         )

@@ -24,12 +24,13 @@ together every ``lease_seconds / 3`` while it holds any, so a long request keeps
 process that dies stops renewing, and all its permits come back to the others at one instant,
 ``lease_seconds`` after its last grant or renewal.
 
-**Adaptive, shared by every worker.** A 429 halves the shared ``permits`` (never below
-``min_permits``), at most once per *window*: each lease remembers how many halvings had happened
-when it was granted, and only a 429 on a lease granted after the latest halving halves again.
-``grow_after`` successes in a row (counted over all workers) add one back, up to ``max_permits``.
-A ``Retry-After`` is stored in Redis as a pause that holds every worker (capped at
-``retry_after_cap``).
+**Adaptive, shared by every worker.** The shared ``permits`` follow one estimate of the
+account's cap, kept in Redis by the in-process limiter's rules (``_limits_estimator``) over the
+leases of every worker: slow start until the first 429; a 429 sets the permits to one less than
+the leases held when it came back (once per *window*: a lease remembers the reductions so far);
+probes above the estimate while a worker has callers waiting. A ``Retry-After`` is a pause in
+Redis that holds every worker (capped at ``retry_after_cap``); an actions-per-second 429 (code
+50063 / 50074) slows its write key for every worker instead, leaving the permits as they are.
 
 **Writes.** Each write key (:func:`~conversations_async._limits.conversation_write_key`,
 :func:`~conversations_async._limits.service_write_key`) is a GCRA bucket in its own Redis key,
@@ -45,9 +46,9 @@ of its own process is returned. So each process sends Redis a few dozen small sc
 while it waits, however many coroutines wait. Permits are not handed out strictly first come,
 first served across processes.
 
-**Keys** are ``{namespace}:{ca:AC…}:leases`` and ``…:state`` for the account (one hash tag, so a
-script touching both stays in one Redis Cluster slot) and ``{namespace}:{ca:AC…:conversation:…}:tat``
-per write key (single-key scripts). Different accounts never share anything.
+**Keys** are ``{namespace}:{ca:AC…}:leases`` and ``…:state`` for the account and
+``{namespace}:{ca:AC…:conversation:…}:tat`` and ``…:slow`` per write key (one hash tag each, so a
+script stays in one Redis Cluster slot). Different accounts never share anything.
 
 **Redis trouble.** If Redis cannot be reached the first time the limiter is used (or on
 :meth:`RedisLimiter.check`), :class:`RedisUnavailableError` is raised, whatever the policy: a
@@ -139,6 +140,8 @@ class RedisLimiter:
         write_burst: int | NotGiven = NOT_GIVEN,
         rate_margin: float | NotGiven = NOT_GIVEN,
         retry_after_cap: float | NotGiven = NOT_GIVEN,
+        probe_interval: float | NotGiven = NOT_GIVEN,
+        probe_interval_max: float | NotGiven = NOT_GIVEN,
         lease_seconds: float = 15.0,
         poll_interval: float = 0.02,
         on_redis_error: OnRedisError = "fail",
@@ -147,19 +150,7 @@ class RedisLimiter:
         redis_timeout: float = 2.0,
     ) -> None:
         Text(pattern=SID_PATTERNS["AC"]).encode("account_sid", account_sid)
-        self._settings: LimiterSettings = settings_from(
-            settings,
-            {
-                "max_permits": max_permits,
-                "initial_permits": initial_permits,
-                "min_permits": min_permits,
-                "grow_after": grow_after,
-                "writes_per_second": writes_per_second,
-                "write_burst": write_burst,
-                "rate_margin": rate_margin,
-                "retry_after_cap": retry_after_cap,
-            },
-        )
+        self._settings: LimiterSettings = settings_from(settings, locals())
         check_number("lease_seconds", lease_seconds, minimum=0.1)
         check_number("poll_interval", poll_interval, exclusive=True)
         check_number("redis_timeout", redis_timeout, exclusive=True)
@@ -187,6 +178,7 @@ class RedisLimiter:
         self._falling_back = False
         self._closed = False
         self._permit_gate: asyncio.Lock | None = None
+        self._check_gate: asyncio.Lock | None = None
         self._released: asyncio.Event | None = None
         self._key_gates: dict[WriteKey, _KeyGate] = {}
         # This process's counters, and the last shared values Redis told it.
@@ -197,6 +189,7 @@ class RedisLimiter:
         self._wait_seconds = 0.0
         self._shared_permits = self._settings.start_permits
         self._shared_epoch = 0
+        self._shared_ceiling: int | None = None
         self._pause_until = 0.0  # on time.monotonic()
 
     def __repr__(self) -> str:
@@ -257,7 +250,11 @@ class RedisLimiter:
     async def slot(self, write_key: WriteKey | None) -> AsyncIterator[Slot]:
         self._bind()
         if not self._checked:
-            await self.check()
+            # One PING for a crowd of first callers (redis-py refuses a 101st connection).
+            assert self._check_gate is not None
+            async with self._check_gate:
+                if not self._checked:
+                    await self.check()
         lease: Lease | None = None
         if not self._falling_back:
             started = time.monotonic()
@@ -291,7 +288,7 @@ class RedisLimiter:
         Local to this process: ``in_flight``, ``waiting``, ``throttled``, ``succeeded``,
         ``wait_seconds``, and ``write_keys`` (the write keys it has callers queued on; the
         buckets themselves are in Redis). Shared, as Redis last told this process: ``permits``,
-        ``halvings`` and ``paused_for``. :meth:`shared_state` asks Redis for the account-wide
+        ``halvings``, ``ceiling`` and ``paused_for``. :meth:`shared_state` asks Redis for the account-wide
         numbers. Once falling back, this is the fallback limiter's state."""
         if self._falling_back:
             return self._fallback.state
@@ -306,6 +303,7 @@ class RedisLimiter:
             succeeded=self._succeeded,
             halvings=self._shared_epoch,
             write_keys=len(self._key_gates),
+            ceiling=self._shared_ceiling,
         )
 
     async def shared_state(self) -> LimiterState:
@@ -328,6 +326,7 @@ class RedisLimiter:
             succeeded=shared.succeeded,
             halvings=shared.epoch,
             write_keys=len(self._key_gates),
+            ceiling=shared.ceiling,
         )
 
     # -- permits -----------------------------------------------------------------------------
@@ -337,6 +336,7 @@ class RedisLimiter:
         if self._loop is None:
             self._loop = loop
             self._permit_gate = asyncio.Lock()
+            self._check_gate = asyncio.Lock()
             self._released = asyncio.Event()
         elif self._loop is not loop:
             raise RuntimeError("a RedisLimiter belongs to the event loop it was first used in")
@@ -373,6 +373,7 @@ class RedisLimiter:
                 await self._release(lease)
                 raise
             if early <= 0:
+                lease.write_key = write_key
                 return lease
             # Another worker took this token: give the permit back while waiting for the next.
             await self._release(lease)
@@ -383,7 +384,7 @@ class RedisLimiter:
         async with self._permit_gate:
             while True:
                 grant = await self._store.acquire()
-                self._note_shared(grant.permits, grant.epoch, grant.pause)
+                self._note_shared(grant.permits, grant.epoch, grant.pause, self._shared_ceiling)
                 if grant.lease is not None:
                     return grant.lease
                 if grant.pause > 0:
@@ -402,7 +403,9 @@ class RedisLimiter:
 
     async def _release(self, lease: Lease) -> None:
         try:
-            shared = await self._store.release(lease)
+            if lease.outcome == "aps" and lease.write_key is not None and self._paced:
+                await self._store.slow_key(lease)
+            shared = await self._store.release(lease, saturated=self._waiting > 0)
         except Lost as lost:
             # Never raise on the way out: the request's answer matters more, and the lease
             # expires by itself. The next slot() applies the policy.
@@ -411,13 +414,16 @@ class RedisLimiter:
         finally:
             if self._released is not None:
                 self._released.set()
-        self._note_shared(shared.permits, shared.epoch, shared.pause)
+        self._note_shared(shared.permits, shared.epoch, shared.pause, shared.ceiling)
 
-    def _note_shared(self, permits: int, epoch: int, pause: float) -> None:
+    def _note_shared(self, permits: int, epoch: int, pause: float, ceiling: int | None) -> None:
         if epoch > self._shared_epoch:
-            logger.info("429: the shared limiter is at %d permits (halving %d)", permits, epoch)
+            logger.info(
+                "429: the shared limiter is at %d permits (cap estimate %s)", permits, ceiling
+            )
         self._shared_permits = permits
         self._shared_epoch = epoch
+        self._shared_ceiling = ceiling
         if pause > 0:
             until = time.monotonic() + pause
             if until > self._pause_until + 0.05:  # a new pause, not the same one seen again

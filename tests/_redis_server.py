@@ -1,4 +1,6 @@
-"""A real ``redis-server`` on loopback for the tests that need one, started and stopped by them.
+"""A real ``redis-server`` on loopback for the shared-limiter tests, and its fixtures.
+
+The fixtures (``redis_url``, ``doomed_redis``) are made available to every test by conftest.
 
 Where no ``redis-server`` binary exists those tests are skipped, with the reason shown; with the
 ``CI`` environment variable set, a missing binary fails them instead (CI must run them).
@@ -11,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -57,3 +60,22 @@ class RedisServer:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    server = RedisServer()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def doomed_redis() -> Iterator[RedisServer]:
+    """A redis-server of its own, for a test that kills it."""
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _redis_server import doomed_redis, redis_url  # noqa: F401 (fixtures of the limiter tests)
 
 from conversations_async import Conversation, RetryPolicy, Session
 from conversations_async._options import ENVIRONMENT_VARIABLES

@@ -12,6 +12,7 @@ from .params import WEBHOOK_HEADER, Declaration, Encoded, Params, declaration
 from .request import FormItems, Request, encode_segment
 from .responses import (
     RawResponse,
+    concurrent_requests,
     decode_body,
     decode_success,
     page_items,
@@ -29,6 +30,7 @@ __all__ = [
     "Params",
     "RawResponse",
     "Request",
+    "concurrent_requests",
     "declaration",
     "decode_body",
     "decode_success",

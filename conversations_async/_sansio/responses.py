@@ -42,6 +42,24 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, seconds)
 
 
+CONCURRENT_REQUESTS_HEADER = "Twilio-Concurrent-Requests"
+_MOST_CONCURRENT = 1_000_000  # beyond any account's cap: a larger value is not believed
+
+
+def concurrent_requests(headers: Mapping[str, str]) -> int | None:
+    """``Twilio-Concurrent-Requests``: the account's requests in flight when the answer was
+    made (API-FACTS 4.1), or ``None`` when absent or not a plausible count."""
+    value = headers.get(CONCURRENT_REQUESTS_HEADER)
+    if value is None:
+        return None
+    value = value.strip()
+    # ASCII digits only: no sign, no spaces, no "1_000", no other scripts' digits.
+    if not (value.isascii() and value.isdigit()) or len(value) > 7:
+        return None
+    count = int(value)
+    return count if count <= _MOST_CONCURRENT else None
+
+
 def decode_body(body: bytes) -> JSON:
     """The body as JSON, or ``None`` when empty (a 204).
 

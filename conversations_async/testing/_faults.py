@@ -26,6 +26,13 @@ class Faults:
     writes_per_second: float | None = None
     """Writes allowed per conversation (participant create/update/delete, conversation update)
     and per service (conversation create/delete) in any one-second window; more → 429."""
+    write_limit_code: int = 50063
+    """The Twilio code of the 429 for a spent write budget: 50063 (the default) or 50074, the
+    codes Twilio documents for actions per second, or 20429 for a server that answers both
+    limits alike."""
+    concurrent_requests_header: bool = True
+    """Send ``Twilio-Concurrent-Requests`` (the requests in flight, this one included) on every
+    answer, as Twilio does; False leaves it out."""
     server_error_rate: float = 0.0
     """Fraction of requests answered 500 before anything is done."""
     server_error_after_commit_rate: float = 0.0
@@ -89,7 +96,9 @@ class FaultState:
         """Enforce the per-second write budget of ``key`` (raises a 429 answer when spent)."""
         limit = faults.writes_per_second
         if limit is not None and not self._windows.allow(key, limit, now):
-            raise TwilioError(429, 20429, "Too many requests: actions per second limit reached")
+            raise TwilioError(
+                429, faults.write_limit_code, "Too many requests: actions per second limit reached"
+            )
 
     def server_error(self, faults: Faults) -> bool:
         """Whether this request is answered 500 before anything is done."""

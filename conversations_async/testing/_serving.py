@@ -25,6 +25,7 @@ from ._validation import RefusedRequest, RequestValidator
 from ._webhooks import WebhookSender
 
 STATS_PATH: Final = "/_emulator/stats"
+CONCURRENT_REQUESTS_HEADER: Final = "Twilio-Concurrent-Requests"
 WEBHOOK_HEADER: Final = "X-Twilio-Webhook-Enabled"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,6 +64,9 @@ class Serving:
         counters.max_in_flight = max(counters.max_in_flight, counters.in_flight)
         try:
             response = await self._answer(request, handler)
+            if self.faults.concurrent_requests_header and not response.prepared:
+                # Counted as the answer leaves, this request included (a refused one too).
+                response.headers[CONCURRENT_REQUESTS_HEADER] = str(counters.in_flight)
         finally:
             counters.in_flight -= 1
         counters.by_status[response.status] += 1

@@ -152,7 +152,10 @@ def test_both_limiters_satisfy_the_protocol() -> None:
 def test_defaults() -> None:
     limiter = AdaptiveLimiter()
     state = limiter.state
-    assert (state.permits, state.max_permits, state.in_flight, state.paused_for) == (50, 50, 0, 0)
+    # Slow start: 20 permits (max_permits if fewer) until successes grow them or a 429 comes.
+    assert (state.permits, state.max_permits, state.in_flight, state.paused_for) == (20, 50, 0, 0)
+    assert state.ceiling is None
+    assert AdaptiveLimiter(max_permits=5).state.permits == 5
     assert limiter.write_interval == pytest.approx(1 / (30 * 0.97))
     assert AdaptiveLimiter(writes_per_second=None).write_interval is None
 
@@ -237,26 +240,29 @@ async def test_in_flight_never_exceeds_max_even_after_many_successes() -> None:
     assert limiter.state.in_flight == 0
 
 
-async def test_429s_from_one_window_halve_once() -> None:
-    limiter = AdaptiveLimiter(max_permits=16)
+async def test_429s_from_one_window_lower_once() -> None:
+    limiter = AdaptiveLimiter(max_permits=16, initial_permits=16)
     window = [Holder(limiter) for _ in range(16)]
     await settle()
     for h in window:
         assert h.slot is not None
         h.slot.throttled(None)
     state = limiter.state
-    # Sixteen requests overloaded the server together: one halving, not 16 -> 1.
-    assert (state.permits, state.throttled, state.halvings) == (8, 16, 1)
+    # Sixteen requests overloaded the server together: one reduction, to one less than were in
+    # flight when the 429s came back (not 16 reductions, and not 16 -> 1).
+    assert (state.permits, state.throttled, state.halvings, state.ceiling) == (15, 16, 1, 15)
     for h in window:
         await h.finish()
 
-    # A request sent after that halving is new evidence and halves again.
-    late = Holder(limiter)
+    # A request sent after that reduction is new evidence and lowers again: four were in
+    # flight when it was refused, so the account takes at most three.
+    late = [Holder(limiter) for _ in range(4)]
     await settle()
-    assert late.slot is not None
-    late.slot.throttled(None)
-    assert limiter.state.permits == 4
-    await late.finish()
+    assert late[0].slot is not None
+    late[0].slot.throttled(None)
+    assert (limiter.state.permits, limiter.state.halvings) == (3, 2)
+    for h in late:
+        await h.finish()
 
 
 async def test_halving_stops_at_min_permits() -> None:
@@ -274,10 +280,11 @@ async def test_only_the_first_report_of_a_slot_counts() -> None:
         slot.throttled(None)
         slot.succeeded()
     state = limiter.state
-    assert (state.permits, state.throttled, state.succeeded) == (4, 1, 0)
+    # The 429 (one in flight: the account took none of ours) lowered it to min_permits.
+    assert (state.permits, state.throttled, state.succeeded) == (1, 1, 0)
 
 
-async def test_grows_by_one_after_a_run_of_successes() -> None:
+async def test_slow_start_grows_by_one_per_grow_after_successes_until_a_429() -> None:
     limiter = AdaptiveLimiter(max_permits=4, initial_permits=2, grow_after=3)
 
     async def report(ok: bool) -> None:
@@ -289,39 +296,40 @@ async def test_grows_by_one_after_a_run_of_successes() -> None:
 
     for _ in range(2):
         await report(True)
-    await report(False)  # breaks the run and halves 2 -> 1
-    assert limiter.state.permits == 1
-    for _ in range(2):
-        await report(True)
-    assert limiter.state.permits == 1
-    await report(True)
     assert limiter.state.permits == 2
+    await report(True)
+    assert limiter.state.permits == 3
     for _ in range(30):
         await report(True)
     assert limiter.state.permits == 4  # never above max_permits
+    await report(False)  # one in flight and refused: the account takes none of ours
+    assert (limiter.state.permits, limiter.state.ceiling) == (1, 0)
+    for _ in range(30):
+        await report(True)
+    # After a 429 only a probe (while callers wait, after probe_interval) tries more.
+    assert limiter.state.permits == 1
 
 
 async def test_shrunk_permits_hold_new_callers_until_in_flight_drops() -> None:
-    limiter = AdaptiveLimiter(max_permits=8)
+    limiter = AdaptiveLimiter(max_permits=8, initial_permits=8)
     held = [Holder(limiter) for _ in range(8)]
     await settle()
     assert held[0].slot is not None
     held[0].slot.throttled(None)
-    assert limiter.state.permits == 4
+    assert limiter.state.permits == 7
 
     newcomer = Holder(limiter)
     await settle()
     assert not newcomer.is_inside()
     assert limiter.state.waiting == 1
-    for h in held[:4]:
-        await h.finish()
+    await held[0].finish()
     await settle()
-    assert not newcomer.is_inside()  # 4 still in flight, 4 permits
-    await held[4].finish()
+    assert not newcomer.is_inside()  # 7 still in flight, 7 permits
+    await held[1].finish()
     await settle()
     assert newcomer.is_inside()
-    assert limiter.state.in_flight == 4
-    for h in [*held[5:], newcomer]:
+    assert limiter.state.in_flight == 7
+    for h in [*held[2:], newcomer]:
         await h.finish()
 
 
@@ -370,7 +378,7 @@ def test_retry_after_holds_new_and_queued_callers() -> None:
 
 def test_retry_after_is_capped_and_never_shortened() -> None:
     async def main() -> None:
-        limiter = AdaptiveLimiter(retry_after_cap=5.0)
+        limiter = AdaptiveLimiter(retry_after_cap=5.0, min_permits=2)
         async with limiter.slot(None) as slot:
             slot.throttled(3600)
         assert limiter.state.paused_for == pytest.approx(5.0)

@@ -88,13 +88,17 @@ def test_defaults_and_derived_values() -> None:
         "max_permits": 50,
         "initial_permits": None,
         "min_permits": 1,
-        "grow_after": 10,
+        "grow_after": 2,
         "writes_per_second": 30.0,
         "write_burst": 1,
         "rate_margin": 0.97,
         "retry_after_cap": 60.0,
+        "probe_interval": 1.0,
+        "probe_interval_max": 2.0,
     }
-    assert settings.start_permits == 50
+    assert settings.start_permits == 20  # slow start, below max_permits
+    assert LimiterSettings(max_permits=8).start_permits == 8
+    assert LimiterSettings(min_permits=30).start_permits == 30
     assert settings.write_interval == pytest.approx(1 / (30 * 0.97))
     assert LimiterSettings(initial_permits=5).start_permits == 5
     assert LimiterSettings(writes_per_second=None).write_interval is None

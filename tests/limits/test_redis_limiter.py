@@ -12,7 +12,7 @@ import signal
 import sys
 import textwrap
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -29,25 +29,6 @@ from conversations_async.redis_limiter import (
     RedisUnavailableError,
 )
 from conversations_async.testing import Emulator, Faults
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    server = RedisServer()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def doomed_redis() -> Iterator[RedisServer]:
-    """A redis-server of its own, for a test that kills it."""
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def new_account() -> str:
@@ -172,30 +153,32 @@ async def test_unshared_write_pacing_is_refused(
         assert emulator.counters.throttled == failures
 
 
-async def test_a_429_halves_the_shared_permits_once_per_window(
+async def test_a_429_lowers_the_shared_permits_once_per_window(
     redis_url: str, limiters: list[RedisLimiter]
 ) -> None:
     account = new_account()
-    first = make(limiters, redis_url, account, max_permits=8, grow_after=3)
-    second = make(limiters, redis_url, account, max_permits=8, grow_after=3)
-    # Two requests in flight together see the same overload: one halving, not two.
-    async with first.slot(None) as a, second.slot(None) as b:
-        a.throttled(None)
-        b.throttled(None)
-    assert (await second.shared_state()).permits == 4
-    assert (await second.shared_state()).throttled == 2
-    # A request sent after the halving and throttled again halves again.
-    async with second.slot(None) as c:
-        c.throttled(None)
-    assert second.state.permits == 2
+    first = make(limiters, redis_url, account, max_permits=8, initial_permits=8)
+    second = make(limiters, redis_url, account, max_permits=8, initial_permits=8)
+    entered = [(w, w.slot(None)) for w in (first, second) * 3]
+    slots = [await context.__aenter__() for _, context in entered]
+    # Six requests in flight together (three per worker), two refused and returned while the
+    # rest are held: the first sets the shared permits to one less than every worker held (6),
+    # the second, of the same window, tightens that (5 held) without a second reduction.
+    for index in (0, 1):
+        slots[index].throttled(None)
+        await entered[index][1].__aexit__(None, None, None)
+    shared = await second.shared_state()
+    assert (shared.permits, shared.ceiling, shared.throttled, shared.halvings) == (4, 4, 2, 1)
+    for _, context in entered[2:]:
+        await context.__aexit__(None, None, None)
+    # A request sent after the reduction and refused is new evidence: alone in flight, so the
+    # account takes none of these workers' requests now (min_permits holds one).
+    async with second.slot(None) as late:
+        late.throttled(None)
+    assert (second.state.permits, second.state.halvings, second.state.ceiling) == (1, 2, 0)
     async with first.slot(None):
         pass
-    assert first.state.permits == 2
-    # Three successes, from any worker, grow it back by one.
-    for worker in (first, second, first):
-        async with worker.slot(None) as slot:
-            slot.succeeded()
-    assert (await first.shared_state()).permits == 3
+    assert first.state.permits == 1
 
 
 async def test_halved_permits_hold_every_worker(
@@ -450,6 +433,8 @@ TUNED = LimiterSettings(
     write_burst=2,
     rate_margin=0.9,
     retry_after_cap=0.5,
+    probe_interval=0.25,
+    probe_interval_max=0.75,
 )
 
 
@@ -465,22 +450,22 @@ async def test_the_fallback_keeps_every_setting(
     doomed_redis.stop()
     with pytest.warns(RedisFallbackWarning):
         async with limiter.slot(None) as slot:
-            slot.throttled(None)
+            slot.succeeded()
     assert limiter.falling_back
     fallback = limiter.fallback
     assert isinstance(fallback, AdaptiveLimiter)
     assert fallback.settings == limiter.settings == TUNED
     assert fallback.write_interval == pytest.approx(1 / (12.0 * 0.9))
-    # initial_permits 6 halved once to 3; min_permits 3 holds it there on the next 429.
-    assert limiter.state.permits == 3
+    # initial_permits 6; grow_after 2: two successes add one (slow start, before any 429).
+    assert limiter.state.permits == 6
     async with limiter.slot(None) as slot:
-        slot.throttled(None)
-    assert (limiter.state.permits, limiter.state.max_permits) == (3, 8)
-    # grow_after 2: two successes add one.
+        slot.succeeded()
+    assert limiter.state.permits == 7
+    # A 429 with one in flight lowers it as far as min_permits 3, which holds on the next.
     for _ in range(2):
         async with limiter.slot(None) as slot:
-            slot.succeeded()
-    assert limiter.state.permits == 4
+            slot.throttled(None)
+        assert (limiter.state.permits, limiter.state.max_permits) == (3, 8)
     # retry_after_cap 0.5 caps the pause.
     async with limiter.slot(None) as slot:
         slot.throttled(3600)
