@@ -11,7 +11,14 @@ Clients:
 - ``twilio``: the official SDK's async path (``AsyncTwilioHttpClient``). It does not retry.
 - ``ours-gather``: ``session.participants.create`` for each identity under ``asyncio.gather``.
 - ``ours-create-many``: ``session.participants.create_many`` over a generator of specs.
+- ``ours-stream-many``: ``async for`` over ``session.participants.stream_many`` (nothing kept).
+- ``ours-create-many-counts``: ``create_many(..., keep_results=False)``, counting in
+  ``on_result``.
 - ``baseline``: imports the library and opens a Session, nothing else (memory reference).
+
+The two streaming clients also sample their resident memory after each tenth of the specs
+(``rss_samples``: specs done, current RSS and peak RSS so far, in KiB), so that a run of a
+million shows whether memory grows with the input.
 """
 
 from __future__ import annotations
@@ -28,7 +35,15 @@ from typing import Any
 
 import attrs
 
-CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-create-many", "baseline")
+CLIENTS = (
+    "aiohttp",
+    "twilio",
+    "ours-gather",
+    "ours-create-many",
+    "ours-stream-many",
+    "ours-create-many-counts",
+    "baseline",
+)
 
 
 @attrs.define(kw_only=True)
@@ -54,6 +69,8 @@ class Outcome:
     throttled_seen: int | None = None
     """429 answers the client met, where it can tell (None: it cannot)."""
     errors: dict[str, int] = attrs.field(factory=dict)
+    rss_samples: list[tuple[int, int, int]] = attrs.field(factory=list)
+    """``(specs done, current RSS KiB, peak RSS KiB)`` after each tenth of the input."""
 
     def fail(self, identity: str, error: BaseException | str) -> None:
         self.failed.append(identity)
@@ -183,6 +200,77 @@ async def run_ours_create_many(job: Job) -> Outcome:
     return outcome
 
 
+def current_rss_kib() -> int:
+    """This process's resident memory now (``ru_maxrss`` is only the peak)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except OSError:  # not Linux: the peak is the best there is
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return pages * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+class Tracker:
+    """Counts results as they come, sampling RSS after each tenth of the input."""
+
+    def __init__(self, job: Job, outcome: Outcome) -> None:
+        self._job = job
+        self._outcome = outcome
+        self._every = max(1, job.n // 10)
+        self._done = 0
+
+    def __call__(self, result: Any) -> None:
+        if result.ok:
+            self._outcome.successes += 1
+        else:
+            self._outcome.fail(f"{self._job.prefix}{result.index}", result.error or "failed")
+        self._done += 1
+        if self._done % self._every == 0 or self._done == self._job.n:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            self._outcome.rss_samples.append((self._done, current_rss_kib(), peak))
+
+
+async def run_ours_stream_many(job: Job) -> Outcome:
+    outcome = Outcome()
+    track = Tracker(job, outcome)
+    async with _session(job) as session:
+        if not hasattr(session.participants, "stream_many"):
+            raise Unavailable("conversations_async has no stream_many on this branch")
+        from conversations_async import NewParticipant
+
+        specs = (NewParticipant(identity=f"{job.prefix}{i}") for i in range(job.n))
+        async for result in session.participants.stream_many(
+            job.conversation, specs, concurrency=job.concurrency
+        ):
+            track(result)
+        outcome.throttled_seen = session.stats.throttled
+    return outcome
+
+
+async def run_ours_create_many_counts(job: Job) -> Outcome:
+    import inspect
+
+    outcome = Outcome()
+    track = Tracker(job, outcome)
+    async with _session(job) as session:
+        create_many = session.participants.create_many
+        if "keep_results" not in inspect.signature(create_many).parameters:
+            raise Unavailable("conversations_async has no create_many(keep_results=) here")
+        from conversations_async import NewParticipant
+
+        specs = (NewParticipant(identity=f"{job.prefix}{i}") for i in range(job.n))
+        report = await create_many(
+            job.conversation,
+            specs,
+            concurrency=job.concurrency,
+            on_result=track,
+            keep_results=False,
+        )
+        assert report.total == job.n
+        outcome.throttled_seen = session.stats.throttled
+    return outcome
+
+
 async def run_baseline(job: Job) -> Outcome:
     async with _session(job):
         pass
@@ -198,6 +286,8 @@ RUNNERS: dict[str, Callable[[Job], Coroutine[Any, Any, Outcome]]] = {
     "twilio": run_twilio,
     "ours-gather": run_ours_gather,
     "ours-create-many": run_ours_create_many,
+    "ours-stream-many": run_ours_stream_many,
+    "ours-create-many-counts": run_ours_create_many_counts,
     "baseline": run_baseline,
 }
 
@@ -243,6 +333,7 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         "cpu_s": cpu,
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "rss_before_kib": rss_before,
+        "rss_samples": outcome.rss_samples,
     }
 
 

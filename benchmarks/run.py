@@ -47,7 +47,7 @@ COMPARE_WITH: Path | None = None
 class Scenario:
     name: str
     kind: str
-    """unlimited | cap | rate | faults | memory: which figures and targets apply."""
+    """unlimited | cap | rate | faults | memory | bounded: which figures and targets apply."""
     n: int
     concurrency: int
     clients: tuple[str, ...]
@@ -112,6 +112,16 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
             n=bulk_n,
             concurrency=50,
             clients=("baseline", "ours-create-many"),
+            repetitions=args.memory_repetitions,
+        ),
+        Scenario(
+            name=f"bounded-memory-{args.stream_n}",
+            kind="bounded",
+            n=args.stream_n,
+            concurrency=50,
+            # Nothing kept: memory bounded by the concurrency however many specs, where a report
+            # of every result (the memory scenario) grows with the input.
+            clients=("baseline", "ours-stream-many", "ours-create-many-counts"),
             repetitions=args.memory_repetitions,
         ),
     ]
@@ -252,6 +262,12 @@ def derived(run: dict[str, Any], scenario: Scenario) -> dict[str, float]:
         "max_rss_mib": run["max_rss_kib"] / 1024,
         "max_in_flight": server["max_in_flight"],
     }
+    if scenario.kind == "bounded":
+        # RSS after the first tenth of the specs and at the end: it must not grow with the input.
+        samples = run.get("rss_samples") or [(0, 0, 0)]
+        figures["rss_first_tenth_mib"] = samples[0][1] / 1024
+        figures["rss_end_mib"] = samples[-1][1] / 1024
+        figures["rss_growth_mib"] = (samples[-1][1] - samples[0][1]) / 1024
     if scenario.kind == "rate":
         minimum = (scenario.n - 1) / float(scenario.faults["writes_per_second"])
         figures["minimum_s"] = minimum
@@ -364,6 +380,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-n", type=int, default=2000, help="creates per run (default 2000)")
     parser.add_argument("--rate-n", type=int, default=600, help="creates under 30 writes/s")
     parser.add_argument("--bulk-n", type=int, default=100_000, help="specs for create_many")
+    parser.add_argument(
+        "--stream-n",
+        type=int,
+        default=1_000_000,
+        help="specs for stream_many and create_many(keep_results=False) (default 1,000,000)",
+    )
     parser.add_argument("--repetitions", "-r", type=int, default=3)
     parser.add_argument(
         "--memory-repetitions",
@@ -383,7 +405,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.n, args.rate_n, args.bulk_n = 20, 31, 200
+        args.n, args.rate_n, args.bulk_n, args.stream_n = 20, 31, 200, 200
         args.repetitions = args.memory_repetitions = 1
     if not args.quick:
         args.output = args.output or DEFAULT_OUTPUT

@@ -8,7 +8,9 @@ turns one ``(index, item)`` into a :class:`BulkResult` without raising (see
   async generator reading a huge file is never read ahead of the work), and closing an async
   generator input (``aclose``) whenever it stops;
 - results in input order, streamed to ``on_result`` as they finish (completion order);
-- memory bounded by the concurrency when results are not kept (``keep_results=False``);
+- memory bounded by the concurrency when results are not kept (``keep_results=False``: the
+  report then holds the counts only), or when they are streamed (:func:`stream_bulk`, an async
+  generator of results in completion order);
 - on cancellation: every worker stopped, and the finished part as a partial report on the
   ``CancelledError``'s ``bulk_report``.
 """
@@ -19,6 +21,7 @@ import asyncio
 import enum
 import inspect
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Awaitable,
@@ -27,6 +30,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
+from types import MappingProxyType
 from typing import Any, Final
 
 import attrs
@@ -96,13 +100,40 @@ _REACHED: Final = frozenset(
 )
 
 
+def _count(results: Iterable[BulkResult]) -> dict[BulkStatus, int]:
+    counts = dict.fromkeys(BulkStatus, 0)
+    for result in results:
+        counts[result.status] += 1
+    return counts
+
+
+def _frozen_counts(counts: Mapping[BulkStatus, int]) -> Mapping[BulkStatus, int]:
+    # Every status present, zeros included; read-only, like the rest of the report.
+    return MappingProxyType({**dict.fromkeys(BulkStatus, 0), **counts})
+
+
 @attrs.frozen
 class BulkReport:
-    """Every result, in input order, with counts. Iterable and indexable like a sequence."""
+    """Every result, in input order, with counts. Iterable and indexable like a sequence.
+
+    A run made with ``keep_results=False`` keeps only the counts: then :attr:`results_kept`
+    is false, ``results`` is empty (and so are ``len()``, iteration and the lists
+    ``created``, ``failed``, …, ``participants``), while :attr:`counts`, :attr:`total`,
+    :attr:`ok` and :attr:`complete` still tell the whole run.
+    """
 
     results: tuple[BulkResult, ...]
     complete: bool = True
     """False for the partial report of a cancelled run: in-flight and unread items are missing."""
+    _counts: Mapping[BulkStatus, int] = attrs.field(
+        kw_only=True,
+        alias="counts",
+        default=attrs.Factory(lambda self: _count(self.results), takes_self=True),
+        converter=_frozen_counts,
+        repr=False,
+    )
+    results_kept: bool = attrs.field(default=True, kw_only=True)
+    """False when the run kept no results (``keep_results=False``): only the counts."""
 
     def __len__(self) -> int:
         return len(self.results)
@@ -142,16 +173,20 @@ class BulkReport:
 
     @property
     def counts(self) -> Mapping[BulkStatus, int]:
-        """How many results have each status (every status present, zeros included)."""
-        counts = dict.fromkeys(BulkStatus, 0)
-        for result in self.results:
-            counts[result.status] += 1
-        return counts
+        """How many results have each status (every status present, zeros included), whether
+        or not the results were kept."""
+        return self._counts
+
+    @property
+    def total(self) -> int:
+        """How many items the run accounted for (``len()`` too, when the results were kept)."""
+        return sum(self._counts.values())
 
     @property
     def ok(self) -> bool:
         """Complete, and every item reached its goal (none failed or unknown)."""
-        return self.complete and all(result.ok for result in self.results)
+        counts = self._counts
+        return self.complete and not counts[BulkStatus.FAILED] and not counts[BulkStatus.UNKNOWN]
 
     @property
     def participants(self) -> list[Any]:
@@ -160,9 +195,10 @@ class BulkReport:
 
     def __repr__(self) -> str:
         # The statuses met only: an addition never has "removed", a removal never "created".
-        counts = ", ".join(f"{status.value}={n}" for status, n in self.counts.items() if n)
+        counts = ", ".join(f"{status.value}={n}" for status, n in self._counts.items() if n)
+        kept = "" if self.results_kept else " (not kept)"
         partial = "" if self.complete else ", partial"
-        return f"<BulkReport {len(self.results)} results{': ' if counts else ''}{counts}{partial}>"
+        return f"<BulkReport {self.total} results{kept}{': ' if counts else ''}{counts}{partial}>"
 
 
 ResultCallback = Callable[[BulkResult], Awaitable[None] | None]
@@ -238,8 +274,10 @@ async def run_bulk(
     """
     concurrency = check_concurrency(concurrency)
     source = _Source(items)
-    # Grows by one small slot per item read; results land at their input index.
+    # Grows by one small slot per item read; results land at their input index. Without
+    # keep_results, only the counts grow (not at all: one number per status).
     results: list[BulkResult | None] = []
+    counts = dict.fromkeys(BulkStatus, 0)
 
     async def worker() -> None:
         while (item := await source.next()) is not None:
@@ -248,12 +286,16 @@ async def run_bulk(
             if keep_results:
                 results.extend([None] * (index + 1 - len(results)))
                 results[index] = result
+            else:
+                counts[result.status] += 1
             if on_result is not None:
                 outcome = on_result(result)
                 if inspect.isawaitable(outcome):
                     await outcome
 
     def report(*, complete: bool) -> BulkReport:
+        if not keep_results:
+            return BulkReport((), complete, counts=counts, results_kept=False)
         return BulkReport(tuple(r for r in results if r is not None), complete=complete)
 
     workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
@@ -276,6 +318,65 @@ async def run_bulk(
     return report(complete=True)
 
 
+@attrs.frozen
+class _Failed:
+    """A worker of a stream stopped on an exception that is not about one item."""
+
+    error: Exception
+
+
+_WORKER_DONE: Final = object()
+
+
+def stream_bulk(
+    items: Iterable[object] | AsyncIterable[object], work: Work, *, concurrency: int
+) -> AsyncGenerator[BulkResult, None]:
+    """``work`` over ``items`` with ``concurrency`` workers, each result yielded as soon as it
+    is known (completion order), nothing kept.
+
+    The arguments are checked now (``InvalidArgumentError``); nothing runs until the first
+    ``anext``. Workers wait while the consumer is busy, so at most about ``2 * concurrency``
+    finished results wait for it. Closing the generator (``aclose()``, ``break`` inside
+    ``async with contextlib.aclosing(...)``, or its collection) or cancelling the consumer
+    stops every worker and closes an async generator input. An exception of the input or of
+    ``work`` is raised from the generator after the results finished before it.
+    """
+    return _stream(_Source(items), work, check_concurrency(concurrency))
+
+
+async def _stream(
+    source: _Source, work: Work, concurrency: int
+) -> AsyncGenerator[BulkResult, None]:
+    # Bounded: a slow consumer holds the workers back instead of results piling up.
+    finished: asyncio.Queue[object] = asyncio.Queue(maxsize=concurrency)
+
+    async def worker() -> None:
+        try:
+            while (item := await source.next()) is not None:
+                await finished.put(await work(*item))
+        except Exception as error:  # the consumer raises it
+            await finished.put(_Failed(error))
+        else:
+            await finished.put(_WORKER_DONE)
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    running = concurrency
+    try:
+        while running:
+            got = await finished.get()
+            if got is _WORKER_DONE:
+                running -= 1
+            elif isinstance(got, _Failed):
+                raise got.error
+            else:
+                assert isinstance(got, BulkResult)
+                yield got
+    finally:
+        # The consumer stopped (done, closed, cancelled, or an error): nobody runs on.
+        await _stop(workers)
+        await source.aclose()
+
+
 async def _stop(workers: list[asyncio.Task[None]]) -> None:
     for task in workers:
         task.cancel()
@@ -290,4 +391,5 @@ __all__ = [
     "Work",
     "check_concurrency",
     "run_bulk",
+    "stream_bulk",
 ]

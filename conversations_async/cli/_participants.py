@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from .._bulk import BulkResult
+from .._bulk import BulkResult, BulkStatus
 from .._session import Session
 from ..errors import (
     AuthenticationError,
@@ -188,17 +188,20 @@ async def bulk_from_file(
 
             tally.sent = True
             specs = good_specs(path, purpose, tally, pending)
-            if purpose is Purpose.ADD:
-                report = await participants.create_many(
-                    conversation, specs, concurrency=target.concurrency, on_result=on_result
-                )
-            else:
-                report = await participants.delete_many(
-                    conversation, specs, concurrency=target.concurrency, on_result=on_result
-                )
-    if report.unknown:
+            # Results go to the file as they come (on_result), so the report keeps only the
+            # counts: a million-line file runs in memory bounded by the concurrency.
+            bulk = participants.create_many if purpose is Purpose.ADD else participants.delete_many
+            report = await bulk(
+                conversation,
+                specs,
+                concurrency=target.concurrency,
+                on_result=on_result,
+                keep_results=False,
+            )
+    unknown = report.counts[BulkStatus.UNKNOWN]
+    if unknown:
         tally.notes.append(
-            f"{len(report.unknown)} unknown: the {'create' if verb == 'add' else 'delete'} may"
+            f"{unknown} unknown: the {'create' if verb == 'add' else 'delete'} may"
             " or may not have been applied and nothing answered for certain; re-run the same"
             " file to settle them."
         )

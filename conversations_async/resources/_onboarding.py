@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from typing import Any, Final, Protocol, cast
 
 import attrs
 
-from .._bulk import BulkReport, BulkResult, BulkStatus, ResultCallback, run_bulk
+from .._bulk import BulkReport, BulkResult, BulkStatus, ResultCallback, run_bulk, stream_bulk
 from .._pagination import AsyncPager
 from .._requester import Requester
 from .._sansio import Operation, Request
@@ -138,10 +138,25 @@ class Onboarding:
         *,
         concurrency: int | None,
         on_result: ResultCallback | None,
+        keep_results: bool = True,
     ) -> BulkReport:
-        if concurrency is None:
-            concurrency = self._requester.max_concurrency
-        return await run_bulk(specs, self.add, concurrency=concurrency, on_result=on_result)
+        return await run_bulk(
+            specs,
+            self.add,
+            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
+            on_result=on_result,
+            keep_results=keep_results,
+        )
+
+    def stream(
+        self, specs: Iterable[object] | AsyncIterable[object], *, concurrency: int | None
+    ) -> AsyncGenerator[BulkResult, None]:
+        """Each spec's result as soon as it is known (see :func:`~.._bulk.stream_bulk`)."""
+        return stream_bulk(
+            specs,
+            self.add,
+            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
+        )
 
     def check(self, index: int, spec: object) -> tuple[Request, Sought] | InvalidArgumentError:
         """The create request for ``spec`` and what to look for when reading back, or why it

@@ -96,10 +96,15 @@ class Removal:
         *,
         concurrency: int | None,
         on_result: ResultCallback | None,
+        keep_results: bool = True,
     ) -> BulkReport:
-        if concurrency is None:
-            concurrency = self._requester.max_concurrency
-        return await run_bulk(items, self.remove, concurrency=concurrency, on_result=on_result)
+        return await run_bulk(
+            items,
+            self.remove,
+            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
+            on_result=on_result,
+            keep_results=keep_results,
+        )
 
     async def remove(self, index: int, item: object) -> BulkResult:
         started = time.monotonic()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from datetime import datetime
 
 import attrs
 
-from .._bulk import BulkReport, ResultCallback
+from .._bulk import BulkReport, BulkResult, ResultCallback
 from .._pagination import AsyncPager
 from .._sansio import Operation, Pacing, Params
 from .._sansio.params import form, webhook_header
@@ -202,6 +202,7 @@ class Participants(Resource):
         *,
         concurrency: int | None = None,
         on_result: ResultCallback | None = None,
+        keep_results: bool = True,
     ) -> BulkReport:
         """Add many participants to ``conversation``; none lost, none doubled.
 
@@ -218,6 +219,10 @@ class Participants(Resource):
 
         ``on_result`` (a function or coroutine function) is called with each result as soon as
         it is known, in completion order: use it to stream results to a file or a progress bar.
+        With ``keep_results=False`` the report keeps no results, only the counts
+        (``report.counts``, ``total``, ``ok``; ``results`` and the lists are empty), so memory
+        stays bounded by the concurrency however many specs there are: pair it with
+        ``on_result``, or use :meth:`stream_many`.
 
         If the call is cancelled, it stops promptly, leaving no task or limiter permit behind,
         and re-raises :class:`asyncio.CancelledError`. The results finished until then are the
@@ -231,7 +236,40 @@ class Participants(Resource):
         ``on_result``, and :class:`~conversations_async.errors.SessionClosedError`.
         """
         onboarding = Onboarding(self, conversation, CREATE)
-        return await onboarding.run(specs, concurrency=concurrency, on_result=on_result)
+        return await onboarding.run(
+            specs, concurrency=concurrency, on_result=on_result, keep_results=keep_results
+        )
+
+    def stream_many(
+        self,
+        conversation: str,
+        specs: Iterable[NewParticipant] | AsyncIterable[NewParticipant],
+        *,
+        concurrency: int | None = None,
+    ) -> AsyncGenerator[BulkResult, None]:
+        """Add many participants like :meth:`create_many`, yielding each result as it is known::
+
+            async with contextlib.aclosing(participants.stream_many(CH, specs)) as results:
+                async for result in results:
+                    ...
+
+        An async generator of :class:`~conversations_async.BulkResult` in completion order
+        (``result.index`` is the spec's position in the input); nothing is kept, so a million
+        specs from a generator run in memory bounded by ``concurrency``. Every spec is handled
+        as ``create_many`` handles it: one spec's failure is a result, never an exception.
+
+        A slow consumer holds the work back (at most about ``2 * concurrency`` results wait).
+        Stopping early (closing the generator: ``aclose()``, leaving the ``aclosing`` block, or
+        letting it be collected after a ``break``) or cancelling the consumer cancels every
+        spec in progress and closes an async generator input; those specs may or may not have
+        been added (running the same input again is safe).
+
+        Raises :class:`~conversations_async.errors.InvalidArgumentError` for a bad
+        ``conversation`` or ``concurrency`` at once; an exception of the input iterator, or
+        :class:`~conversations_async.errors.SessionClosedError`, from the iteration, after the
+        results finished before it.
+        """
+        return Onboarding(self, conversation, CREATE).stream(specs, concurrency=concurrency)
 
     async def delete_many(
         self,
@@ -241,6 +279,7 @@ class Participants(Resource):
         *,
         concurrency: int | None = None,
         on_result: ResultCallback | None = None,
+        keep_results: bool = True,
     ) -> BulkReport:
         """Remove many participants from ``conversation``; absent ones count as done.
 
@@ -248,7 +287,8 @@ class Participants(Resource):
         :class:`~conversations_async.NewParticipant` (by identity, or by messaging binding
         address and proxy address, looked up in one listing of the conversation), or a
         :class:`~conversations_async.models.Participant` record. Read lazily, like
-        ``create_many``'s specs; ``concurrency`` and ``on_result`` work the same way.
+        ``create_many``'s specs; ``concurrency``, ``on_result`` and ``keep_results`` work the
+        same way.
 
         Returns a :class:`~conversations_async.BulkReport` with one result per item, in input
         order: ``removed`` (answered 204), ``absent`` (any 404, whatever its code: not there,
@@ -263,7 +303,12 @@ class Participants(Resource):
         behaves as for ``create_many``.
         """
         removal = Removal(self, conversation, DELETE)
-        return await removal.run(specs_or_identities, concurrency=concurrency, on_result=on_result)
+        return await removal.run(
+            specs_or_identities,
+            concurrency=concurrency,
+            on_result=on_result,
+            keep_results=keep_results,
+        )
 
     async def sync(
         self,

@@ -1,0 +1,119 @@
+"""Client instructions per create, counted by callgrind: repeatable whatever else the machine runs.
+
+Wall and CPU time on a shared machine move by 10% from one run to the next; the number of
+instructions a process executes barely moves. Each client runs twice under
+``valgrind --tool=callgrind`` against the emulator (in a process of its own, not counted), once
+with ``-n`` creates and once with twice as many: the difference divided by ``n`` is the cost of
+one create, with imports, start-up and shutdown cancelled out.
+
+::
+
+    python -m benchmarks.instructions                       # aiohttp, twilio, ours-*, n=2000
+    python -m benchmarks.instructions -c ours-gather -n 1000 --profile /tmp/prof
+
+``--profile DIR`` keeps the callgrind files (``callgrind_annotate DIR/ours-gather-2000.out``).
+Under callgrind the client is ~50x slower, so the emulator is never the bottleneck.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from conversations_async.testing import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+from .run import CLIENT_CPU, EMULATOR_CPU, ROOT, EmulatorProcess, can_pin, client_environment
+
+CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-create-many")
+_TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
+
+
+def count(
+    client: str, n: int, concurrency: int, emulator: EmulatorProcess, out: Path, pin: bool
+) -> int:
+    """Instructions the client process executed adding ``n`` participants."""
+    conversation = emulator.ask("new")["conversation"]
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        f"--callgrind-out-file={out}",
+        sys.executable,
+        "-m",
+        "benchmarks._client",
+        client,
+        "--base-url",
+        emulator.base_url,
+        "--account-sid",
+        DEFAULT_ACCOUNT_SID,
+        "--auth-token",
+        DEFAULT_AUTH_TOKEN,
+        "--conversation",
+        conversation,
+        "-n",
+        str(n),
+        "--concurrency",
+        str(concurrency),
+    ]
+    if pin:
+        command += ["--cpu", str(CLIENT_CPU)]
+    done = subprocess.run(
+        command, cwd=ROOT, env=client_environment(), capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{client} failed:\n{done.stderr[-4000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if "skipped" in result:
+        raise RuntimeError(f"{client} skipped: {result['skipped']}")
+    if result["successes"] != n:
+        raise RuntimeError(f"{client}: {result['successes']}/{n} succeeded")
+    match = _TOTALS.search(out.read_text())
+    if match is None:
+        raise RuntimeError(f"no totals in {out}")
+    return int(match.group(1))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__)
+    parser.add_argument("-c", "--client", action="append", choices=CLIENTS)
+    parser.add_argument("-n", type=int, default=2000, help="creates of the shorter run")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.0, help="the emulator's, in seconds")
+    parser.add_argument("--profile", type=Path, help="keep the callgrind files in this folder")
+    args = parser.parse_args(argv)
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    pin = can_pin()
+    emulator = EmulatorProcess({"latency": args.latency}, EMULATOR_CPU if pin else None)
+    folder = args.profile or Path(tempfile.mkdtemp(prefix="callgrind-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Any] = {}
+    try:
+        for client in args.client or CLIENTS:
+            short, long = (
+                count(client, n, args.concurrency, emulator, folder / f"{client}-{n}.out", pin)
+                for n in (args.n, 2 * args.n)
+            )
+            figures[client] = {"per_create": (long - short) / args.n, "short": short, "long": long}
+            print(f"{client}: {figures[client]['per_create']:,.0f} instructions/create",
+                  file=sys.stderr)  # fmt: skip
+    finally:
+        emulator.close()
+        if args.profile is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    floor = figures.get("aiohttp", {}).get("per_create")
+    for entry in figures.values():
+        if floor:
+            entry["over_floor"] = entry["per_create"] / floor
+    print(json.dumps({"n": args.n, "concurrency": args.concurrency, "clients": figures}, indent=1))
+    return figures
+
+
+if __name__ == "__main__":
+    main()
