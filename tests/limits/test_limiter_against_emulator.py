@@ -73,8 +73,9 @@ def throttled_share(emulator: Emulator) -> float:
 async def test_gathered_creates_use_the_cap_with_few_429s(
     header: bool, cap: int, max_permits: int
 ) -> None:
+    # 50 ms: long enough that even a loaded machine has the cap's worth in flight.
     async with emulator_with(
-        max_in_flight=cap, latency=0.02, concurrent_requests_header=header
+        max_in_flight=cap, latency=0.05, concurrent_requests_header=header
     ) as emulator:
         # The default probe waits (1 to 2 s): each refused probe is a 429.
         limiter = AdaptiveLimiter(max_permits=max_permits, writes_per_second=None)
@@ -100,7 +101,7 @@ async def test_a_cap_that_moves_is_followed(header: bool) -> None:
     # 20 -> 10 -> 30, switched after 800 and 1600 completed creates.
     phases = {800: 10, 1600: 30}
     async with emulator_with(
-        max_in_flight=20, latency=0.01, concurrent_requests_header=header
+        max_in_flight=20, latency=0.03, concurrent_requests_header=header
     ) as emulator:
 
         def switch(done: int) -> None:
@@ -128,7 +129,7 @@ async def test_a_second_client_of_the_account_costs_few_429s(header: bool) -> No
     # Two Sessions with limiters of their own, one account (one emulator), a cap of 20: the
     # second starts when the first is a third done, and finds the account full.
     async with emulator_with(
-        max_in_flight=20, latency=0.01, concurrent_requests_header=header
+        max_in_flight=20, latency=0.03, concurrent_requests_header=header
     ) as emulator:
         conversations = new_conversations(emulator, 50)
         second_started = asyncio.Event()
