@@ -418,9 +418,7 @@ class RedisLimiter:
 
     def _note_shared(self, permits: int, epoch: int, pause: float, ceiling: int | None) -> None:
         if epoch > self._shared_epoch:
-            logger.info(
-                "429: the shared limiter is at %d permits (reduction %d)", permits, epoch
-            )
+            logger.info("429: the shared limiter is at %d permits (reduction %d)", permits, epoch)
         self._shared_permits = permits
         self._shared_epoch = epoch
         self._shared_ceiling = ceiling

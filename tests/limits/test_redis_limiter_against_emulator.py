@@ -85,7 +85,9 @@ async def test_four_workers_share_the_cap_with_few_429s(
     async with emulator_with(
         # 50 ms: long enough that even a loaded machine (four clients, Redis round trips and
         # the emulator on one loop) has the cap's worth of requests in flight.
-        max_in_flight=20, latency=0.05, concurrent_requests_header=header
+        max_in_flight=20,
+        latency=0.05,
+        concurrent_requests_header=header,
     ) as emulator:
         conversations = [emulator.store.create_conversation(None, {})["sid"] for _ in range(50)]
         sessions = [emulator.session(limiter=w, retry=RETRY) for w in workers]

@@ -105,9 +105,7 @@ async def test_info_tells_the_limiter_reduction_and_the_shared_pause(
         permits = session.limiter.state.permits
     messages = library_records(caplog, logging.INFO)
     assert f"429: limiter down to {permits} permits" in messages
-    assert any(
-        re.fullmatch(r"429: every request pauses 0\.0\ds", m) for m in messages
-    )
+    assert any(re.fullmatch(r"429: every request pauses 0\.0\ds", m) for m in messages)
 
 
 async def test_nothing_is_logged_below_the_level_set(caplog: pytest.LogCaptureFixture) -> None:
