@@ -34,21 +34,19 @@ Redis that holds every worker (capped at ``retry_after_cap``); an actions-per-se
 
 **Writes.** Each write key (:func:`~conversations_async._limits.conversation_write_key`,
 :func:`~conversations_async._limits.service_write_key`) is a GCRA bucket in its own Redis key,
-updated by a single-key script. A write token is taken only while holding a permit, right before
-the request is sent, so waiting for a permit can never bunch writes up. Writes on one key are
-spaced ``1 / (writes_per_second * rate_margin)`` apart over all workers (34.4 ms with the defaults),
-so no rolling second holds more than 30.
+updated by a single-key script, taken only while holding a permit, right before the request is
+sent (so waiting for a permit never bunches writes up). Writes on one key are spaced
+``1 / (writes_per_second * rate_margin)`` apart over all workers (34.4 ms with the defaults).
 
-**Waiting.** Inside one process, one caller at a time polls Redis for a permit (and one per write
-key for its token); the others queue locally. The poller sleeps the time the script suggests (the
-rest of a pause, the next token) or ``poll_interval`` with jitter, and is woken early when a permit
-of its own process is returned. So each process sends Redis a few dozen small scripts per second
-while it waits, however many coroutines wait. Permits are not handed out strictly first come,
-first served across processes.
+**Waiting.** In one process, one caller at a time polls Redis for a permit (and one per write
+key for its token); the others queue locally. The poller sleeps what the script suggests (the
+rest of a pause, the next token) or ``poll_interval`` with jitter, and is woken early when a
+permit of its own process is returned: a few dozen small scripts per second per waiting
+process, however many coroutines wait (and no strict first come, first served across them).
 
-**Keys** are ``{namespace}:{ca:AC…}:leases`` and ``…:state`` for the account and
-``{namespace}:{ca:AC…:conversation:…}:tat`` and ``…:slow`` per write key (one hash tag each, so a
-script stays in one Redis Cluster slot). Different accounts never share anything.
+**Keys**: ``{namespace}:{ca:AC…}:leases`` and ``…:state`` per account, ``…:tat`` and ``…:slow``
+per write key (``{namespace}:{ca:AC…:conversation:…}``): one hash tag each, so a script stays
+in one Redis Cluster slot. Different accounts never share anything.
 
 **Redis trouble.** If Redis cannot be reached the first time the limiter is used (or on
 :meth:`RedisLimiter.check`), :class:`RedisUnavailableError` is raised, whatever the policy: a
@@ -286,10 +284,9 @@ class RedisLimiter:
         """This process's counters with the last shared values seen (no I/O).
 
         Local to this process: ``in_flight``, ``waiting``, ``throttled``, ``succeeded``,
-        ``wait_seconds``, and ``write_keys`` (the write keys it has callers queued on; the
-        buckets themselves are in Redis). Shared, as Redis last told this process: ``permits``,
-        ``halvings``, ``ceiling`` and ``paused_for``. :meth:`shared_state` asks Redis for the account-wide
-        numbers. Once falling back, this is the fallback limiter's state."""
+        ``wait_seconds``, ``write_keys`` (the keys it has callers queued on; the buckets are in
+        Redis). Shared, as Redis last told it: ``permits``, ``halvings``, ``ceiling``,
+        ``paused_for`` (:meth:`shared_state` asks Redis). Once falling back, the fallback's."""
         if self._falling_back:
             return self._fallback.state
         return LimiterState(
@@ -350,9 +347,7 @@ class RedisLimiter:
     async def _acquire(self, write_key: WriteKey | None) -> Lease:
         if write_key is None or not self._paced:
             return await self._acquire_permit()
-        gate = self._key_gates.get(write_key)
-        if gate is None:
-            gate = self._key_gates[write_key] = _KeyGate()
+        gate = self._key_gates.setdefault(write_key, _KeyGate())  # a Redis round trip dwarfs it
         gate.users += 1
         try:
             async with gate.lock:
