@@ -141,7 +141,7 @@ async def test_four_workers_follow_a_cap_that_moves(
 ) -> None:
     account = new_account()
     settings = LimiterSettings(
-        max_permits=50, writes_per_second=None, probe_interval=0.05, probe_interval_max=0.2
+        max_permits=50, writes_per_second=None, probe_interval=0.1, probe_interval_max=0.5
     )
     workers += [
         RedisLimiter(redis_url, account_sid=account, settings=settings, poll_interval=0.005)
@@ -165,7 +165,9 @@ async def test_four_workers_follow_a_cap_that_moves(
             for session in sessions:
                 await session.aclose()
     assert failures == []
-    assert emulator.counters.throttled / emulator.counters.requests <= 0.03
+    share = emulator.counters.throttled / emulator.counters.requests
+    print(f"\n[4 workers, cap 20 -> 10 -> 30] 429 share {share:.2%}")  # shown with pytest -s
+    assert share <= 0.03
     # The leases count a request from its grant in Redis to its return there, a round trip or
     # two longer than the server does (more so with four workers, the emulator and Redis's
     # client on one event loop): so the shared permits sit a little above the cap, by as many
