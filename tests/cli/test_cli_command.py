@@ -129,6 +129,7 @@ async def hanging_emulator() -> AsyncIterator[tuple[Emulator, asyncio.Event]]:
         release.set()
 
 
+@pytest.mark.timeout(120)  # a subprocess start and two 30 s waits, on a loaded machine
 async def test_ctrl_c_exits_130_with_the_summary(
     hanging_emulator: tuple[Emulator, asyncio.Event], tmp_path: Path
 ) -> None:
