@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from .._text import excerpt, short_text
 from .._types import JSON
@@ -60,6 +60,10 @@ def concurrent_requests(headers: Mapping[str, str]) -> int | None:
     return count if count <= _MOST_CONCURRENT else None
 
 
+_decode_json: Final = json.JSONDecoder().decode
+"""What ``json.loads`` calls for text with no options, without its per-call option checks."""
+
+
 def decode_body(body: bytes) -> JSON:
     """The body as JSON, or ``None`` when empty (a 204).
 
@@ -68,11 +72,14 @@ def decode_body(body: bytes) -> JSON:
     bytes that are not UTF-8, text that is not JSON, and JSON nested deeper than Python's parser
     can recurse (which ``json.loads`` reports as a :class:`RecursionError`).
     """
-    if not body.strip():
+    # isspace() stops at the first other byte, where strip() would copy the whole body.
+    if not body or body.isspace():
         return None
     text = body.decode("utf-8")
+    if text[0] == "\ufeff":
+        text = text[1:]
     try:
-        return json.loads(text[1:] if text.startswith("\ufeff") else text)
+        return _decode_json(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply to decode") from None
 
