@@ -60,8 +60,21 @@ def concurrent_requests(headers: Mapping[str, str]) -> int | None:
     return count if count <= _MOST_CONCURRENT else None
 
 
-_decode_json: Final = json.JSONDecoder().decode
-"""What ``json.loads`` calls for text with no options, without its per-call option checks."""
+_scan: Final = json.JSONDecoder().scan_once
+_SPACE: Final = json.decoder.WHITESPACE.match
+
+
+def _decode_json(text: str) -> JSON:
+    """``json.loads(text)`` (for text without a BOM), without its per-call option checks and
+    regular expressions: a third of its cost on a record's body."""
+    start = 0 if text[:1] not in " \t\n\r" else _SPACE(text).end()  # "" is "in": 0 too
+    try:
+        value, end = _scan(text, start)
+    except StopIteration as stop:  # what json's scanner raises for "no value here"
+        raise json.JSONDecodeError("Expecting value", text, stop.value) from None
+    if end != len(text) and _SPACE(text, end).end() != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def decode_body(body: bytes) -> JSON:

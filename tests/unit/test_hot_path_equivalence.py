@@ -54,6 +54,7 @@ TRICKY_JSON = [
     b'[1, [2, [3, {"a": null, "b": true, "c": false}]]]',
     b'  \r\n {"padded": []}\t ',
     b'\xef\xbb\xbf{"bom": 1}',  # a UTF-8 byte order mark is skipped
+    b"\xef\xbb\xbf \n[]",
     b'"a string"',
     b"42",
     b'{"nan": NaN, "inf": Infinity, "ninf": -Infinity}',  # json's extensions, accepted
@@ -89,7 +90,17 @@ def test_decode_body_reads_an_empty_or_blank_body_as_none(body: bytes) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"a": 1} x', b"\xff\xfe{}", b"nul", b'{"a": 01}', b"[" * 100_000],
+    [
+        b"{",
+        b'{"a": 1} x',
+        b'{"a": 1}  ]',
+        b"\xef\xbb\xbf",
+        b"\xef\xbb\xbf\xef\xbb\xbf{}",
+        b"\xff\xfe{}",
+        b"nul",
+        b'{"a": 01}',
+        b"[" * 100_000,
+    ],
 )
 def test_decode_body_refuses_what_is_not_json_with_a_value_error(body: bytes) -> None:
     with pytest.raises(ValueError):
