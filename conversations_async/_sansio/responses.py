@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, NamedTuple
 
@@ -60,6 +60,16 @@ def concurrent_requests(headers: Mapping[str, str]) -> int | None:
     return count if count <= _MOST_CONCURRENT else None
 
 
+_fast_decode: Callable[[bytes], Any] | None
+try:
+    import msgspec
+except ImportError:  # the default install: json alone
+    _fast_decode = None
+    _FAST_ERRORS: tuple[type[Exception], ...] = ()
+else:
+    _fast_decode = msgspec.json.Decoder().decode
+    _FAST_ERRORS = (msgspec.MsgspecError, RecursionError)
+
 _scan: Final = json.JSONDecoder().scan_once
 _SPACE: Final = json.decoder.WHITESPACE.match
 
@@ -84,10 +94,24 @@ def decode_body(body: bytes) -> JSON:
     at (``json.loads`` would sniff UTF-16 or UTF-32). Every failure is a :class:`ValueError`:
     bytes that are not UTF-8, text that is not JSON, and JSON nested deeper than Python's parser
     can recurse (which ``json.loads`` reports as a :class:`RecursionError`).
+
+    With the ``fast-json`` extra (msgspec) installed, msgspec reads the body first; whatever it
+    refuses (NaN, 1e400, an escaped lone surrogate, a BOM, broken JSON) goes to ``json``, so
+    the value or error is always ``json``'s.
     """
     # isspace() stops at the first other byte, where strip() would copy the whole body.
     if not body or body.isspace():
         return None
+    if _fast_decode is not None:
+        try:
+            return _fast_decode(body)
+        except _FAST_ERRORS:
+            pass  # json decides, below
+    return decode_body_stdlib(body)
+
+
+def decode_body_stdlib(body: bytes) -> JSON:
+    """:func:`decode_body` with the standard library's ``json`` only, for a non-blank body."""
     text = body.decode("utf-8")
     if text[0] == "\ufeff":
         text = text[1:]

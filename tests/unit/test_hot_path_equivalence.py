@@ -1,5 +1,6 @@
 """The request path's shortcuts give exactly what the plain library calls they replace give:
-form encoding (``urlencode``) and JSON decoding (``json.loads``)."""
+form encoding (``urlencode``) and JSON decoding (``json.loads``), with the standard library
+alone (the default install) and with the ``fast-json`` extra (msgspec, installed for tests)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conversations_async._sansio import responses
 from conversations_async._sansio.request import encode_form
-from conversations_async._sansio.responses import decode_body
+from conversations_async._sansio.responses import decode_body, decode_body_stdlib
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
@@ -76,11 +78,34 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+DECODERS = [decode_body, decode_body_stdlib]
+
+
+def test_the_fast_decoder_is_in_use_where_msgspec_is_installed() -> None:
+    assert responses._fast_decode is not None
+
+
+@pytest.mark.parametrize("decode", DECODERS)
 @pytest.mark.parametrize("body", TRICKY_JSON)
-def test_decode_body_is_json_loads(body: bytes) -> None:
+def test_decode_body_is_json_loads(decode: Any, body: bytes) -> None:
     text = body.decode("utf-8")
     expected = json.loads(text[1:] if text.startswith("\ufeff") else text)
+    assert _same(decode(body), expected)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json_values, st.booleans())
+def test_both_decoders_read_any_json_as_json_loads_does(value: Any, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode()
+    expected = json.loads(body)
     assert _same(decode_body(body), expected)
+    assert _same(decode_body_stdlib(body), expected)
 
 
 @pytest.mark.parametrize("body", [b"", b" ", b"\r\n\t \x0b\x0c"])
@@ -102,6 +127,7 @@ def test_decode_body_reads_an_empty_or_blank_body_as_none(body: bytes) -> None:
         b"[" * 100_000,
     ],
 )
-def test_decode_body_refuses_what_is_not_json_with_a_value_error(body: bytes) -> None:
+@pytest.mark.parametrize("decode", DECODERS)
+def test_decode_body_refuses_what_is_not_json_with_a_value_error(decode: Any, body: bytes) -> None:
     with pytest.raises(ValueError):
-        decode_body(body)
+        decode(body)
