@@ -10,6 +10,7 @@ one create, with imports, start-up and shutdown cancelled out.
 
     python -m benchmarks.instructions                       # aiohttp, twilio, ours-*, n=2000
     python -m benchmarks.instructions -c ours-gather -n 1000 --profile /tmp/prof
+    python -m benchmarks.instructions --stdlib-json    # as without the fast-json extra
 
 ``--profile DIR`` keeps the callgrind files (``callgrind_annotate DIR/ours-gather-2000.out``).
 Under callgrind the client is ~50x slower, so the emulator is never the bottleneck.
@@ -36,7 +37,13 @@ _TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
 def count(
-    client: str, n: int, concurrency: int, emulator: EmulatorProcess, out: Path, pin: bool
+    client: str,
+    n: int,
+    concurrency: int,
+    emulator: EmulatorProcess,
+    out: Path,
+    pin: bool,
+    stdlib_json: bool = False,
 ) -> int:
     """Instructions the client process executed adding ``n`` participants."""
     conversation = emulator.ask("new")["conversation"]
@@ -63,6 +70,8 @@ def count(
     ]
     if pin:
         command += ["--cpu", str(CLIENT_CPU)]
+    if stdlib_json:
+        command.append("--stdlib-json")
     done = subprocess.run(
         command, cwd=ROOT, env=client_environment(), capture_output=True, text=True, check=False
     )
@@ -86,6 +95,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.0, help="the emulator's, in seconds")
     parser.add_argument("--profile", type=Path, help="keep the callgrind files in this folder")
+    parser.add_argument(
+        "--stdlib-json",
+        action="store_true",
+        help="our clients decode with json alone, as without the fast-json extra (msgspec)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -97,7 +111,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         for client in args.client or CLIENTS:
             short, long = (
-                count(client, n, args.concurrency, emulator, folder / f"{client}-{n}.out", pin)
+                count(
+                    client,
+                    n,
+                    args.concurrency,
+                    emulator,
+                    folder / f"{client}-{n}.out",
+                    pin,
+                    args.stdlib_json and client.startswith("ours"),
+                )
                 for n in (args.n, 2 * args.n)
             )
             figures[client] = {"per_create": (long - short) / args.n, "short": short, "long": long}
@@ -111,7 +133,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for entry in figures.values():
         if floor:
             entry["over_floor"] = entry["per_create"] / floor
-    print(json.dumps({"n": args.n, "concurrency": args.concurrency, "clients": figures}, indent=1))
+    json_decoder = "json" if args.stdlib_json else "msgspec, where installed"
+    summary = {"n": args.n, "concurrency": args.concurrency, "json_decoder": json_decoder}
+    print(json.dumps({**summary, "clients": figures}, indent=1))
     return figures
 
 
