@@ -81,6 +81,8 @@ class RequestLoop:
             # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).
             headers = FixedHeaders({**headers, **request.headers})
+        # Asked once, not per attempt; bytes first: an ABC's isinstance costs far more.
+        streaming = type(data) is not bytes and isinstance(data, AsyncIterable)
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -93,7 +95,7 @@ class RequestLoop:
             while True:
                 attempt += 1
                 self.stats.requests += 1
-                body_sent = StreamBody(data) if isinstance(data, AsyncIterable) else data
+                body_sent = StreamBody(data) if streaming else data
                 async with self.limiter.slot(request.write_key) as slot:
                     sent = time.monotonic() if watching else 0.0
                     try:
