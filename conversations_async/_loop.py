@@ -81,8 +81,13 @@ class RequestLoop:
             # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).
             headers = FixedHeaders({**headers, **request.headers})
-        # Asked once, not per attempt; bytes first: an ABC's isinstance costs far more.
-        streaming = type(data) is not bytes and isinstance(data, AsyncIterable)
+        # Told apart once, not per attempt, and without an ABC's isinstance (which costs more).
+        plain: bytes | None = None
+        stream: AsyncIterable[bytes] | None = None
+        if data is None or isinstance(data, bytes):
+            plain = data
+        else:
+            stream = data
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -95,7 +100,7 @@ class RequestLoop:
             while True:
                 attempt += 1
                 self.stats.requests += 1
-                body_sent = StreamBody(data) if streaming else data
+                body_sent = plain if stream is None else StreamBody(stream)
                 async with self.limiter.slot(request.write_key) as slot:
                     sent = time.monotonic() if watching else 0.0
                     try:
