@@ -103,13 +103,30 @@ class RequestLoop:
                 body_sent = plain if stream is None else StreamBody(stream)
                 async with self.limiter.slot(request.write_key) as slot:
                     sent = time.monotonic() if watching else 0.0
+                    # One send and read of the whole body, here rather than in a coroutine of
+                    # its own. Our timeout, status handling and redirect rule go on each
+                    # request: a borrowed pool may have been built with other ones. Awaited
+                    # rather than ``async with`` (four coroutines more): read() closes the
+                    # response when it fails, and waits for the upload.
                     try:
-                        status, response_headers, body = await self._send_once(
-                            http, request, url, body_sent, headers, client_timeout
+                        response = await http.request(
+                            request.method,
+                            url,
+                            data=body_sent,
+                            headers=headers,
+                            allow_redirects=False,
+                            timeout=client_timeout,
+                            raise_for_status=False,
                         )
-                    except APIConnectionError as failure:
-                        error: ConversationsError = failure
+                        body = await response.read()
+                        response.release()
+                    except SEND_ERRORS as exc:
+                        failure: ConversationsError | None = failure_of(
+                            exc, http, request, url, borrowed=not self._owns_http
+                        )
                     else:
+                        failure = None
+                        status, response_headers = response.status, response.headers
                         if 200 <= status < 300 or (redirects and 300 <= status < 400):
                             slot.succeeded(concurrent_requests(response_headers))
                             if watching:
@@ -121,9 +138,20 @@ class RequestLoop:
                             return decode_success(status, body)
                         if status != 429:
                             slot.succeeded(concurrent_requests(response_headers))
-                        error = status_error(
+                        error: ConversationsError = status_error(
                             status, response_headers, body, method=request.method, url=str(url)
                         )
+                    if failure is not None:
+                        if self._closed:
+                            failure = SessionClosedError(
+                                "the Session was closed during the request"
+                            )
+                        # Raised or kept only here, after the except block, so that aiohttp's
+                        # exception (which may carry our request headers) is not even kept as
+                        # __context__. Only a connection failure is for the retry policy.
+                        if not isinstance(failure, APIConnectionError):
+                            raise failure
+                        error = failure
                     elapsed = max(time.monotonic() - started, slept)
                     wait = retry.next_wait(error, request, attempt, elapsed)
                     if (
@@ -172,42 +200,3 @@ class RequestLoop:
             error.code,
             concurrent_requests(error.headers),
         )
-
-    async def _send_once(
-        self,
-        http: aiohttp.ClientSession,
-        request: Request,
-        url: URL,
-        data: bytes | StreamBody | None,
-        headers: Mapping[str, str],
-        client_timeout: aiohttp.ClientTimeout,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """One send and read of the whole body: the status, headers and body of the answer.
-
-        Raises APIConnectionError, SessionClosedError or (for a borrowed pool aiohttp refuses to
-        use) InvalidArgumentError.
-        """
-        # Our timeout, status handling and redirect rule on each request: a borrowed pool may
-        # have been built with other ones.
-        try:
-            # Awaited rather than ``async with``: that adds four coroutines per request, and
-            # read() already closes the response when it fails and waits for the upload.
-            response = await http.request(
-                request.method,
-                url,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                timeout=client_timeout,
-                raise_for_status=False,
-            )
-            body = await response.read()
-            response.release()
-            return response.status, response.headers, body
-        except SEND_ERRORS as exc:
-            failure = failure_of(exc, http, request, url, borrowed=not self._owns_http)
-        if self._closed:
-            failure = SessionClosedError("the Session was closed during the request")
-        # Raised here, after the except block, so that aiohttp's exception (which may carry our
-        # request headers) is not even kept as __context__.
-        raise failure
