@@ -168,7 +168,8 @@ def save(decoder: str, run: dict[str, Any]) -> None:
 
 
 def section(saved: dict[str, Any]) -> list[str]:
-    """The Markdown section of docs/benchmarks.md for the saved figures."""
+    """The Markdown section of docs/benchmarks.md for the saved figures (and their ``note``,
+    written by hand: what they compare with)."""
     lines = [
         "## Instructions per create",
         "",
@@ -176,8 +177,8 @@ def section(saved: dict[str, Any]) -> list[str]:
         "(`python -m benchmarks.instructions -c aiohttp -c ours-gather -c ours-create-many "
         "-n 500 --save`, and again with `--stdlib-json`): each client adds n and then 2n "
         "participants, and the difference is divided by n, so imports and start-up cancel out. "
-        "Unlike CPU time they hardly depend on the machine's load, but they still move by about "
-        "2% from run to run (how many answers the event loop finds at each wake-up), so the "
+        "Unlike CPU time they hardly depend on the machine's load, but they still move by a few "
+        "percent from run to run (how many answers the event loop finds at each wake-up), so the "
         "floor is counted in the same run as ours. *msgspec*: with the `fast-json` extra; "
         "*json*: the default install.",
         "",
@@ -195,7 +196,8 @@ def section(saved: dict[str, Any]) -> list[str]:
                 f"| {client} | {decoder} | {figures['per_create']:,.0f} | {shown} "
                 f"| {run['commit']} |"
             )
-    return [*lines, ""]
+    note = saved.get("note")
+    return [*lines, "", *([note, ""] if note else [])]
 
 
 if __name__ == "__main__":
