@@ -348,7 +348,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, required=True)
     parser.add_argument("--writes-per-second", type=float, default=None)
     parser.add_argument("--cpu", type=int, default=None)
+    parser.add_argument(
+        "--stdlib-json", action="store_true", help="hide msgspec: decode as the default install"
+    )
     args = parser.parse_args(argv)
+    if args.stdlib_json:
+        sys.modules["msgspec"] = None  # type: ignore[assignment]  # import msgspec: ImportError
     pinned = pin(args.cpu)
     job = Job(
         base_url=args.base_url,

@@ -10,8 +10,11 @@ one create, with imports, start-up and shutdown cancelled out.
 
     python -m benchmarks.instructions                       # aiohttp, twilio, ours-*, n=2000
     python -m benchmarks.instructions -c ours-gather -n 1000 --profile /tmp/prof
+    python -m benchmarks.instructions --stdlib-json    # as without the fast-json extra
 
-``--profile DIR`` keeps the callgrind files (``callgrind_annotate DIR/ours-gather-2000.out``).
+``--save`` keeps the figures in ``benchmarks/results/instructions.json`` (per decoder) and
+rewrites the "Instructions per create" section of docs/benchmarks.md. ``--profile DIR`` keeps
+the callgrind files (``callgrind_annotate DIR/ours-gather-2000.out``).
 Under callgrind the client is ~50x slower, so the emulator is never the bottleneck.
 """
 
@@ -32,11 +35,21 @@ from conversations_async.testing import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from .run import CLIENT_CPU, EMULATOR_CPU, ROOT, EmulatorProcess, can_pin, client_environment
 
 CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-create-many")
+RESULTS = ROOT / "benchmarks" / "results" / "instructions.json"
+"""The last ``--save``d figures, one entry per decoder; docs/benchmarks.md shows them."""
+START_MARK = "<!-- instructions:start -->"
+END_MARK = "<!-- instructions:end -->"
 _TOTALS = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
 def count(
-    client: str, n: int, concurrency: int, emulator: EmulatorProcess, out: Path, pin: bool
+    client: str,
+    n: int,
+    concurrency: int,
+    emulator: EmulatorProcess,
+    out: Path,
+    pin: bool,
+    stdlib_json: bool = False,
 ) -> int:
     """Instructions the client process executed adding ``n`` participants."""
     conversation = emulator.ask("new")["conversation"]
@@ -63,6 +76,8 @@ def count(
     ]
     if pin:
         command += ["--cpu", str(CLIENT_CPU)]
+    if stdlib_json:
+        command.append("--stdlib-json")
     done = subprocess.run(
         command, cwd=ROOT, env=client_environment(), capture_output=True, text=True, check=False
     )
@@ -86,6 +101,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency", type=float, default=0.0, help="the emulator's, in seconds")
     parser.add_argument("--profile", type=Path, help="keep the callgrind files in this folder")
+    parser.add_argument("--save", action="store_true", help=f"keep the figures in {RESULTS.name}")
+    parser.add_argument(
+        "--stdlib-json",
+        action="store_true",
+        help="our clients decode with json alone, as without the fast-json extra (msgspec)",
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -97,7 +118,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     try:
         for client in args.client or CLIENTS:
             short, long = (
-                count(client, n, args.concurrency, emulator, folder / f"{client}-{n}.out", pin)
+                count(
+                    client,
+                    n,
+                    args.concurrency,
+                    emulator,
+                    folder / f"{client}-{n}.out",
+                    pin,
+                    args.stdlib_json and client.startswith("ours"),
+                )
                 for n in (args.n, 2 * args.n)
             )
             figures[client] = {"per_create": (long - short) / args.n, "short": short, "long": long}
@@ -111,8 +140,64 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for entry in figures.values():
         if floor:
             entry["over_floor"] = entry["per_create"] / floor
-    print(json.dumps({"n": args.n, "concurrency": args.concurrency, "clients": figures}, indent=1))
+    json_decoder = "json" if args.stdlib_json else "msgspec, where installed"
+    summary = {"n": args.n, "concurrency": args.concurrency, "json_decoder": json_decoder}
+    print(json.dumps({**summary, "clients": figures}, indent=1))
+    if args.save:
+        save("json" if args.stdlib_json else "msgspec", {**summary, "clients": figures})
     return figures
+
+
+def save(decoder: str, run: dict[str, Any]) -> None:
+    """Keep ``run`` as the figures for ``decoder`` (the other decoder's are left as they are)."""
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    saved[decoder] = {**run, "commit": commit or "unknown"}
+    RESULTS.write_text(json.dumps(saved, indent=1) + "\n")
+    page = ROOT / "docs" / "benchmarks.md"
+    text = page.read_text() if page.exists() else "# Benchmarks\n"
+    block = "\n".join([START_MARK, *section(saved), END_MARK])
+    if START_MARK in text and END_MARK in text:
+        before, _, rest = text.partition(START_MARK)
+        text = before + block + rest.partition(END_MARK)[2]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    page.write_text(text)
+
+
+def section(saved: dict[str, Any]) -> list[str]:
+    """The Markdown section of docs/benchmarks.md for the saved figures (and their ``note``,
+    written by hand: what they compare with)."""
+    lines = [
+        "## Instructions per create",
+        "",
+        "Instructions the client process executes per participant create, counted by callgrind "
+        "(`python -m benchmarks.instructions -c aiohttp -c ours-gather -c ours-create-many "
+        "-n 500 --save`, and again with `--stdlib-json`): each client adds n and then 2n "
+        "participants, and the difference is divided by n, so imports and start-up cancel out. "
+        "Unlike CPU time they hardly depend on the machine's load, but they still move by a few "
+        "percent from run to run (how many answers the event loop finds at each wake-up), so the "
+        "floor is counted in the same run as ours. *msgspec*: with the `fast-json` extra; "
+        "*json*: the default install.",
+        "",
+        "| client | decoder | instructions/create | / floor | commit |",
+        "|---|---|---|---|---|",
+    ]
+    for decoder in ("msgspec", "json"):
+        run = saved.get(decoder)
+        if run is None:
+            continue
+        for client, figures in run["clients"].items():
+            ratio = figures.get("over_floor")
+            shown = "" if ratio is None else f"{ratio:.3f}x"
+            lines.append(
+                f"| {client} | {decoder} | {figures['per_create']:,.0f} | {shown} "
+                f"| {run['commit']} |"
+            )
+    note = saved.get("note")
+    return [*lines, "", *([note, ""] if note else [])]
 
 
 if __name__ == "__main__":

@@ -277,7 +277,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"Load average (1 min) before/after: {load[0][0]:.2f} / {load[1][0]:.2f}.",
             ]
         lines.append("")
-    return "\n".join(lines + _throughput_block())
+    return "\n".join(lines + _throughput_block() + _instructions_block())
 
 
 def _throughput_block() -> list[str]:
@@ -289,3 +289,14 @@ def _throughput_block() -> list[str]:
         return []
     saved = json.loads(throughput.RESULTS.read_text())
     return [throughput.START_MARK, *throughput.section(saved), throughput.END_MARK, ""]
+
+
+def _instructions_block() -> list[str]:
+    """The section of ``python -m benchmarks.instructions --save`` (its last figures), kept on
+    the page when this harness rewrites it."""
+    from . import instructions
+
+    if not instructions.RESULTS.exists():
+        return []
+    saved = json.loads(instructions.RESULTS.read_text())
+    return [instructions.START_MARK, *instructions.section(saved), instructions.END_MARK, ""]

@@ -19,6 +19,8 @@ class Lifecycle:
 
     max_concurrency: int
     timeout: aiohttp.ClientTimeout
+    _pool_headers: dict[str, str]
+    """What a pool this Session builds sends on every request (no credentials)."""
 
     def _init_lifecycle(self, http_session: aiohttp.ClientSession | None) -> None:
         self._http = http_session
@@ -83,7 +85,10 @@ class Lifecycle:
         if self._http is None:
             connector = aiohttp.TCPConnector(limit=self.max_concurrency, limit_per_host=0)
             self._http = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, raise_for_status=False
+                connector=connector,
+                timeout=self.timeout,
+                raise_for_status=False,
+                headers=self._pool_headers,
             )
         return self._http
 

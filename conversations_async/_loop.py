@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import AsyncIterable, Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from yarl import URL
@@ -20,6 +19,7 @@ from ._observe import AttemptWatcher, SessionStats, ask_retry_hook, log_retry, n
 from ._options import BODY_METHODS, FixedHeaders, Sleep
 from ._retry import RetryPolicy
 from ._sansio import RawResponse, Request, concurrent_requests, decode_success, status_error
+from ._sansio.request import encode_form
 from ._transport import SEND_ERRORS, StreamBody, failure_of
 from .errors import APIConnectionError, ConversationsError, RateLimitError, SessionClosedError
 
@@ -70,7 +70,7 @@ class RequestLoop:
         elif request.method in BODY_METHODS:
             # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
             # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
-            data = urlencode(request.form).encode()
+            data = encode_form(request.form)
             headers = self._form_headers
         else:
             headers = self._plain_headers
@@ -81,6 +81,13 @@ class RequestLoop:
             # Still a FixedHeaders: a plain dict would show the credentials in the locals of a
             # traceback (``capture_locals=True``).
             headers = FixedHeaders({**headers, **request.headers})
+        # Told apart once, not per attempt, and without an ABC's isinstance (which costs more).
+        plain: bytes | None = None
+        stream: AsyncIterable[bytes] | None = None
+        if data is None or isinstance(data, bytes):
+            plain = data
+        else:
+            stream = data
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -93,16 +100,33 @@ class RequestLoop:
             while True:
                 attempt += 1
                 self.stats.requests += 1
-                body_sent = StreamBody(data) if isinstance(data, AsyncIterable) else data
+                body_sent = plain if stream is None else StreamBody(stream)
                 async with self.limiter.slot(request.write_key) as slot:
                     sent = time.monotonic() if watching else 0.0
+                    # One send and read of the whole body, here rather than in a coroutine of
+                    # its own. Our timeout, status handling and redirect rule go on each
+                    # request: a borrowed pool may have been built with other ones. Awaited
+                    # rather than ``async with`` (four coroutines more): read() closes the
+                    # response when it fails, and waits for the upload.
                     try:
-                        status, response_headers, body = await self._send_once(
-                            http, request, url, body_sent, headers, client_timeout
+                        response = await http.request(
+                            request.method,
+                            url,
+                            data=body_sent,
+                            headers=headers,
+                            allow_redirects=False,
+                            timeout=client_timeout,
+                            raise_for_status=False,
                         )
-                    except APIConnectionError as failure:
-                        error: ConversationsError = failure
+                        body = await response.read()
+                        response.release()
+                    except SEND_ERRORS as exc:
+                        failure: ConversationsError | None = failure_of(
+                            exc, http, request, url, borrowed=not self._owns_http
+                        )
                     else:
+                        failure = None
+                        status, response_headers = response.status, response.headers
                         if 200 <= status < 300 or (redirects and 300 <= status < 400):
                             slot.succeeded(concurrent_requests(response_headers))
                             if watching:
@@ -114,9 +138,20 @@ class RequestLoop:
                             return decode_success(status, body)
                         if status != 429:
                             slot.succeeded(concurrent_requests(response_headers))
-                        error = status_error(
+                        error: ConversationsError = status_error(
                             status, response_headers, body, method=request.method, url=str(url)
                         )
+                    if failure is not None:
+                        if self._closed:
+                            failure = SessionClosedError(
+                                "the Session was closed during the request"
+                            )
+                        # Raised or kept only here, after the except block, so that aiohttp's
+                        # exception (which may carry our request headers) is not even kept as
+                        # __context__. Only a connection failure is for the retry policy.
+                        if not isinstance(failure, APIConnectionError):
+                            raise failure
+                        error = failure
                     elapsed = max(time.monotonic() - started, slept)
                     wait = retry.next_wait(error, request, attempt, elapsed)
                     if (
@@ -165,38 +200,3 @@ class RequestLoop:
             error.code,
             concurrent_requests(error.headers),
         )
-
-    async def _send_once(
-        self,
-        http: aiohttp.ClientSession,
-        request: Request,
-        url: URL,
-        data: bytes | StreamBody | None,
-        headers: Mapping[str, str],
-        client_timeout: aiohttp.ClientTimeout,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        """One send and read of the whole body: the status, headers and body of the answer.
-
-        Raises APIConnectionError, SessionClosedError or (for a borrowed pool aiohttp refuses to
-        use) InvalidArgumentError.
-        """
-        # Our timeout, status handling and redirect rule on each request: a borrowed pool may
-        # have been built with other ones.
-        try:
-            async with http.request(
-                request.method,
-                url,
-                data=data,
-                headers=headers,
-                allow_redirects=False,
-                timeout=client_timeout,
-                raise_for_status=False,
-            ) as response:
-                return response.status, response.headers, await response.read()
-        except SEND_ERRORS as exc:
-            failure = failure_of(exc, http, request, url, borrowed=not self._owns_http)
-        if self._closed:
-            failure = SessionClosedError("the Session was closed during the request")
-        # Raised here, after the except block, so that aiohttp's exception (which may carry our
-        # request headers) is not even kept as __context__.
-        raise failure

@@ -158,25 +158,21 @@ class Session(AccountNamespaces, Lifecycle, RequestLoop):
         )
         self._sleep: Sleep = sleep or asyncio.sleep
         self._init_lifecycle(http_session)
-        # Built once: every request sends the same ones (a borrowed pool is never reconfigured,
-        # so they go on each request rather than on the ClientSession).
-        self._plain_headers = FixedHeaders(
-            {
-                "User-Agent": user_agent(),
-                "Accept": "application/json",
-                "Authorization": self._authorization.reveal(),
-            }
-        )
+        # Built once: every request sends the same ones. A pool the Session builds carries the
+        # common ones itself (aiohttp copies and loops over each header a request passes, twice);
+        # a borrowed pool is never reconfigured, so they go on each request.
+        common = {"User-Agent": user_agent(), "Accept": "application/json"}
         if http_session is not None and not http_session.auto_decompress:
             # aiohttp still offers gzip; a body it will not decompress would not parse.
-            self._plain_headers["Accept-Encoding"] = "identity"
+            common["Accept-Encoding"] = "identity"
+        self._pool_headers = common if http_session is None else {}
+        sent = {} if http_session is None else common
+        self._plain_headers = FixedHeaders({**sent, "Authorization": self._authorization.reveal()})
         self._form_headers = FixedHeaders(
             {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
         )
         # For a host that is not ours: everything but the credentials.
-        self._anonymous_headers = {
-            k: v for k, v in self._plain_headers.items() if k != "Authorization"
-        }
+        self._anonymous_headers = sent
         self.stats = SessionStats()
         """Attempts sent, retries and 429s so far (shared with every :meth:`with_options` view)."""
         # Set by conversations_async.otel.instrument(); None costs the hot path one check.

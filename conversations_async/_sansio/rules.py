@@ -68,6 +68,8 @@ def plain(text: str) -> str:
 
 def check_path_value(field: str, value: object) -> str:
     """A SID, identity or unique name used as a path segment: a non-empty, sendable string."""
+    if type(value) is str and value and value.isascii():
+        return value  # the usual SID: what the checks below would give
     text = check_text_value(field, value)
     if not text:
         raise InvalidArgumentError(field, "must be a non-empty string")
@@ -93,6 +95,13 @@ class Text(Rule):
     pattern: re.Pattern[str] | None = None
 
     def encode(self, field: str, value: Any) -> str:
+        if (
+            self.pattern is None
+            and type(value) is str
+            and value.isascii()
+            and (self.max_length is None or len(value) <= self.max_length)
+        ):
+            return value  # the usual identity or address: what the checks below would give
         if self.pattern is not None and not isinstance(value, str):
             raise InvalidArgumentError(
                 field,

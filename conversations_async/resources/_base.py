@@ -73,7 +73,7 @@ class Resource:
     async def _call(self, operation: Operation[R], arguments: Mapping[str, Any]) -> R:
         """Send one call of ``operation`` (``arguments``: the method's ``locals()``) and
         structure the answer as the operation's record."""
-        data = await self._requester.request(self._request(operation, arguments))
+        data = await self._requester.request(operation.request(self._service, arguments))
         assert operation.record is not None
         return self.structure(data, operation.record)
 

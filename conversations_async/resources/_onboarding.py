@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Iterable
-from typing import Any, Final, Protocol, cast
+from typing import Final, Protocol
 
 import attrs
 
@@ -128,6 +128,8 @@ class Onboarding:
         self._service = participants.chat_service_sid
         self._conversation = check_path_value("conversation", conversation)
         self._operation = operation
+        declared = operation.declaration
+        self._spec_fields = () if declared is None else declared.names
         # Whether the conversation exists, once one check has answered (_conversation_missing).
         self._conversation_found: bool | None = None
         self._conversation_check = asyncio.Lock()
@@ -167,10 +169,9 @@ class Onboarding:
             return InvalidArgumentError(
                 f"specs[{index}]", f"must be a {params.__name__}, not {type(spec).__name__}"
             )
-        arguments = {
-            **attrs.asdict(cast(Any, spec), recurse=False),
-            "conversation": self._conversation,
-        }
+        # The declared fields only (all that a request reads): attrs.asdict costs twice as much.
+        arguments = {name: getattr(spec, name) for name in self._spec_fields}
+        arguments["conversation"] = self._conversation
         try:
             request = self._operation.request(self._service, arguments)
         except InvalidArgumentError as error:

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from conversations_async import (
     APIConnectionError,
@@ -257,3 +258,35 @@ def test_from_env_base_url_points_at_an_emulator() -> None:
         }
     )
     assert str(session.base_url) == "http://127.0.0.1:8099"
+
+
+@pytest.mark.parametrize("borrowed", [False, True])
+async def test_each_header_is_sent_once_from_an_own_or_a_borrowed_pool(
+    aiohttp_server: Any, borrowed: bool
+) -> None:
+    # The Session's own pool carries User-Agent and Accept itself; a borrowed one gets them on
+    # each request. Either way every header arrives exactly once, with our values.
+    seen: list[dict[str, list[str]]] = []
+
+    async def create(request: web.Request) -> web.Response:
+        names = ("User-Agent", "Accept", "Authorization", "Content-Type")
+        seen.append({name: request.headers.getall(name, []) for name in names})
+        return web.json_response({"sid": "MB" + "0" * 32}, status=201)
+
+    app = web.Application()
+    app.router.add_post("/v1/Conversations/{conversation}/Participants", create)
+    server = await aiohttp_server(app)
+    async with aiohttp.ClientSession() as pool:
+        options: dict[str, Any] = {"http_session": pool} if borrowed else {}
+        async with Session(
+            account_sid="AC1", auth_token=TOKEN, base_url=str(server.make_url("/")), **options
+        ) as session:
+            await session.participants.create("CH" + "0" * 32, identity="alice")
+    assert seen == [
+        {
+            "User-Agent": [user_agent()],
+            "Accept": ["application/json"],
+            "Authorization": [basic_authorization("AC1", TOKEN)],
+            "Content-Type": ["application/x-www-form-urlencoded"],
+        }
+    ]
