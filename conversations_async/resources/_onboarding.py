@@ -117,48 +117,59 @@ class Sought:
         )
 
 
-class Onboarding:
-    """One ``create_many`` call: ``specs`` added to ``conversation`` through ``operation``."""
+class ParticipantJob:
+    """What the bulk jobs on one conversation's participants share: the scope, and one call
+    of :meth:`one` per item through the generic runner (``create_many``, ``delete_many``)."""
 
-    def __init__(
-        self, participants: ParticipantReads, conversation: str, operation: Operation[Participant]
-    ) -> None:
+    def __init__(self, participants: ParticipantReads, conversation: str) -> None:
         self._participants = participants
         self._requester = participants.requester
         self._service = participants.chat_service_sid
         self._conversation = check_path_value("conversation", conversation)
-        self._operation = operation
-        declared = operation.declaration
-        self._spec_fields = () if declared is None else declared.names
-        # Whether the conversation exists, once one check has answered (_conversation_missing).
-        self._conversation_found: bool | None = None
-        self._conversation_check = asyncio.Lock()
+
+    async def one(self, index: int, item: object, /) -> BulkResult:
+        """The result of the item at ``index`` of the input."""
+        raise NotImplementedError
 
     async def run(
         self,
-        specs: Iterable[object] | AsyncIterable[object],
+        items: Iterable[object] | AsyncIterable[object],
         *,
         concurrency: int | None,
         on_result: ResultCallback | None,
         keep_results: bool = True,
     ) -> BulkReport:
         return await run_bulk(
-            specs,
-            self.add,
-            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
+            items,
+            self.one,
+            concurrency=self._workers(concurrency),
             on_result=on_result,
             keep_results=keep_results,
         )
 
     def stream(
-        self, specs: Iterable[object] | AsyncIterable[object], *, concurrency: int | None
+        self, items: Iterable[object] | AsyncIterable[object], *, concurrency: int | None
     ) -> AsyncGenerator[BulkResult, None]:
-        """Each spec's result as soon as it is known (see :func:`~.._bulk.stream_bulk`)."""
-        return stream_bulk(
-            specs,
-            self.add,
-            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
-        )
+        """Each item's result as soon as it is known (see :func:`~.._bulk.stream_bulk`)."""
+        return stream_bulk(items, self.one, concurrency=self._workers(concurrency))
+
+    def _workers(self, concurrency: int | None) -> int:
+        return self._requester.max_concurrency if concurrency is None else concurrency
+
+
+class Onboarding(ParticipantJob):
+    """One ``create_many`` call: ``specs`` added to ``conversation`` through ``operation``."""
+
+    def __init__(
+        self, participants: ParticipantReads, conversation: str, operation: Operation[Participant]
+    ) -> None:
+        super().__init__(participants, conversation)
+        self._operation = operation
+        declared = operation.declaration
+        self._spec_fields = () if declared is None else declared.names
+        # Whether the conversation exists, once one check has answered (_conversation_missing).
+        self._conversation_found: bool | None = None
+        self._conversation_check = asyncio.Lock()
 
     def check(self, index: int, spec: object) -> tuple[Request, Sought] | InvalidArgumentError:
         """The create request for ``spec`` and what to look for when reading back, or why it
@@ -252,6 +263,8 @@ class Onboarding:
                 await self._requester.sleep(retry.wait_for(last_error, round_number))
         # Out of rounds. The last read-back either answered "absent" or did not answer at all.
         return result(BulkStatus.FAILED if create else BulkStatus.UNKNOWN, error=create_error)
+
+    one = add
 
     async def _create(self, request: Request) -> Participant | ConversationsError:
         """The new participant, or how the create failed."""

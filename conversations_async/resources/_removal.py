@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
-from .._bulk import BulkReport, BulkResult, BulkStatus, ResultCallback, run_bulk
+from .._bulk import BulkResult, BulkStatus
 from .._sansio import Operation
-from .._sansio.rules import check_path_value
 from .._types import NOT_GIVEN
 from ..errors import (
     APIConnectionError,
@@ -42,7 +40,7 @@ from ..errors import (
     SessionClosedError,
 )
 from ..models import Participant
-from ._onboarding import Onboarding, ParticipantReads, Sought
+from ._onboarding import Onboarding, ParticipantJob, ParticipantReads, Sought
 from ._participant_spec import CREATE, NewParticipant
 
 
@@ -64,7 +62,7 @@ def member_key(participant: Participant) -> tuple[str, ...]:
     return ("binding", binding.address or "", binding.proxy_address or "")
 
 
-class Removal:
+class Removal(ParticipantJob):
     """One ``delete_many`` call: items removed from ``conversation`` through ``operation``.
 
     ``field`` is the name of the input in error messages (``specs_or_identities[3]``).
@@ -78,10 +76,7 @@ class Removal:
         *,
         field: str = "specs_or_identities",
     ) -> None:
-        self._participants = participants
-        self._requester = participants.requester
-        self._service = participants.chat_service_sid
-        self._conversation = check_path_value("conversation", conversation)
+        super().__init__(participants, conversation)
         self._operation = operation
         self._field = field
         # Specs are checked (and their bindings read) as create_many would send them.
@@ -89,22 +84,6 @@ class Removal:
         # The conversation's members by binding: listed once, when a spec first needs it.
         self._by_binding: dict[tuple[str, ...], Participant] | None = None
         self._listing = asyncio.Lock()
-
-    async def run(
-        self,
-        items: Iterable[object] | AsyncIterable[object],
-        *,
-        concurrency: int | None,
-        on_result: ResultCallback | None,
-        keep_results: bool = True,
-    ) -> BulkReport:
-        return await run_bulk(
-            items,
-            self.remove,
-            concurrency=self._requester.max_concurrency if concurrency is None else concurrency,
-            on_result=on_result,
-            keep_results=keep_results,
-        )
 
     async def remove(self, index: int, item: object) -> BulkResult:
         started = time.monotonic()
@@ -154,6 +133,8 @@ class Removal:
             status = BulkStatus.UNKNOWN if _ambiguous(error) else BulkStatus.FAILED
             return result(status, participant=member, error=error)
         return result(BulkStatus.REMOVED, participant=member)
+
+    one = remove
 
     def _named(self, index: int, field: str, message: str) -> InvalidArgumentError:
         """The error for ``field`` of the item at ``index``, named as the caller passed it."""
