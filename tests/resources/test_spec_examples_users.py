@@ -5,13 +5,12 @@ test_spec_examples.py)."""
 from __future__ import annotations
 
 import functools
-import json
-from datetime import datetime
 from typing import Any
 
 import attrs
+from _spec_walk import assert_kept
 
-from conversations_async._convert import parse_datetime, structure
+from conversations_async._convert import structure
 from conversations_async._pagination import parse_page
 from conversations_async.models import Role, Service, User, UserConversation
 
@@ -29,7 +28,6 @@ OPERATIONS: list[tuple[str, type[Any]]] = [
     ("/v1/Services", Service),
     ("/v1/Services/{Sid}", Service),
 ]
-DATES = {"date_created", "date_updated", "date_inactive", "date_closed"}
 
 
 def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
@@ -45,33 +43,6 @@ def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
                         (f"{method.upper()} {path} {status} {name}", cls, example["value"])
                     )
     return found
-
-
-def assert_same(key: str, expected: Any, got: Any) -> None:
-    if key in DATES and expected is not None:
-        assert isinstance(got, datetime) and got == parse_datetime(expected), key
-    elif key == "attributes" and isinstance(expected, str):
-        assert got == json.loads(expected), key
-    elif key == "url" and expected is not None:
-        assert str(got) == expected, key
-    elif key == "links" and expected is not None:
-        assert {k: str(v) for k, v in got.items()} == expected, key
-    elif isinstance(expected, dict) and attrs.has(type(got)):
-        # An open record (timers): every key is a field or kept in ``extra``.
-        names = {a.name for a in attrs.fields(type(got))}
-        for inner, value in expected.items():
-            assert_same(inner, value, getattr(got, inner) if inner in names else got.extra[inner])
-    elif isinstance(expected, list) and isinstance(got, tuple):  # a role's permissions
-        assert list(got) == expected, key
-    else:
-        assert got == expected, key
-
-
-def assert_kept(example: dict[str, Any], record: Any) -> None:
-    names = {a.alias for a in attrs.fields(type(record))}
-    for key, value in example.items():
-        assert key in names, f"{type(record).__name__} has no field {key!r}"
-        assert_same(key, value, getattr(record, key))
 
 
 def test_every_example_structures_without_loss(spec: dict[str, Any]) -> None:

@@ -5,12 +5,11 @@ records without losing a key or a value (the approach of test_spec_examples.py).
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
-import attrs
+from _spec_walk import assert_kept
 
-from conversations_async._convert import parse_datetime, structure
+from conversations_async._convert import structure
 from conversations_async._pagination import parse_page
 from conversations_async.models import (
     ConversationWebhook,
@@ -29,7 +28,6 @@ OPERATIONS: list[tuple[str, type[Any]]] = [
     ("/v1/Configuration/Webhooks", WebhookConfiguration),
     ("/v1/Services/{ChatServiceSid}/Configuration/Webhooks", ServiceWebhookConfiguration),
 ]
-DATES = {"date_created", "date_updated"}
 
 
 def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
@@ -45,29 +43,6 @@ def examples(spec: dict[str, Any]) -> list[tuple[str, type[Any], Any]]:
                         (f"{method.upper()} {path} {status} {name}", cls, example["value"])
                     )
     return found
-
-
-def assert_same(key: str, expected: Any, got: Any) -> None:
-    if key in DATES and expected is not None:
-        assert isinstance(got, datetime) and got == parse_datetime(expected), key
-    elif key == "url" and expected is not None:
-        assert str(got) == expected, key
-    elif key == "configuration" and isinstance(expected, dict):
-        names = {a.name for a in attrs.fields(type(got))}
-        for inner, value in expected.items():
-            kept = getattr(got, inner) if inner in names else got.extra[inner]
-            assert_same(inner, value, kept)
-    elif isinstance(expected, list):
-        assert list(got) == expected, key
-    else:
-        assert got == expected, key
-
-
-def assert_kept(example: dict[str, Any], record: Any) -> None:
-    names = {a.alias for a in attrs.fields(type(record))}
-    for key, value in example.items():
-        assert key in names, f"{type(record).__name__} has no field {key!r}"
-        assert_same(key, value, getattr(record, key))
 
 
 def test_every_example_structures_without_loss(spec: dict[str, Any]) -> None:
