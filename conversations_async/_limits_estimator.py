@@ -25,7 +25,8 @@ rather than halving blindly (which spends most of a run well under the cap).
   being refused would make a level look accepted that is not.
 - **``Twilio-Concurrent-Requests``** (the account's requests in flight, on Twilio's answers),
   when the server sends it, tells how many of the account's requests are not this limiter's
-  (*others*: the header less what this limiter has in flight). When others grow after the
+  (*others*: the header less what this limiter has in flight; on a success, less at least the
+  permits, as this limiter's answers may be on their way back). When others grow after the
   latest 429 (another client started), the permits shrink by as many, before any 429; when
   they fall back, the permits return to the ceiling. The header never raises the ceiling: the
   header and this limiter's count are taken a network hop apart, and a permit handed out on
@@ -101,7 +102,11 @@ class CapEstimator:
         ``saturated``: callers are waiting for a permit (only then is a probe worth making).
         """
         if concurrent is not None:
-            self._count_others(concurrent - in_flight)
+            # Ours as the server may have seen them: up to the permits. The header left the
+            # server a hop before ``in_flight`` was taken, and answers received in between
+            # (ours, not sent again yet) would pass for other clients' requests; they did, and
+            # shrinking the permits made more such gaps, round after round.
+            self._count_others(concurrent - max(in_flight, sent_with, self.permits))
         ceiling = self.ceiling
         settings = self.settings
         if ceiling is None:

@@ -88,7 +88,7 @@ end
 
 local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, saturated)
   if concurrent then
-    est_count_others(s, cfg, concurrent - in_flight)
+    est_count_others(s, cfg, concurrent - math.max(in_flight, sent_with, s.permits))
   end
   if s.ceiling == nil then
     s.run = s.run + 1

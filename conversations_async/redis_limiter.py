@@ -376,8 +376,12 @@ class RedisLimiter:
 
     async def _acquire_permit(self) -> Lease:
         assert self._permit_gate is not None
+        assert self._released is not None
         async with self._permit_gate:
             while True:
+                # Cleared before asking, not after: a permit this process returns while the
+                # answer is on its way must still wake the poller (else it sleeps a full poll).
+                self._released.clear()
                 grant = await self._store.acquire()
                 self._note_shared(grant.permits, grant.epoch, grant.pause, self._shared_ceiling)
                 if grant.lease is not None:
@@ -386,15 +390,10 @@ class RedisLimiter:
                     await asyncio.sleep(grant.pause + random.uniform(0, self._poll))
                 else:
                     poll = self._poll * random.uniform(0.5, 1.5)
-                    await self._sleep_or_wake(min(poll, max(grant.wait, 0.001)))
-
-    async def _sleep_or_wake(self, delay: float) -> None:
-        """Sleep ``delay`` seconds, or less if this process returns a permit meanwhile."""
-        assert self._released is not None
-        self._released.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._released.wait()
+                    # Less if this process returns a permit meanwhile.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(min(poll, max(grant.wait, 0.001))):
+                            await self._released.wait()
 
     async def _release(self, lease: Lease) -> None:
         try:

@@ -201,6 +201,17 @@ def test_a_header_below_our_own_count_means_no_others() -> None:
     assert (est.ceiling, est.others, est.permits) == (14, 0, 14)
 
 
+def test_answers_on_their_way_back_are_not_taken_for_others() -> None:
+    # The header counted 20 of ours at the server. By the time its answer is read, three more
+    # of ours have been answered and not sent again yet (two of them when this one was sent).
+    est = estimator()
+    refused(est, 0.0, in_flight=21, concurrent=21)
+    assert est.permits == 20
+    for _ in range(100):
+        est.succeeded(0.1, 18, 17, 20, True)
+    assert (est.others, est.permits) == (0, 20)
+
+
 # -- starved ----------------------------------------------------------------------------------
 
 

@@ -340,6 +340,44 @@ async def test_cancelling_frees_permits(redis_url: str, limiters: list[RedisLimi
     assert limiter.state.in_flight == 0
 
 
+async def test_a_permit_returned_while_the_waiter_asks_wakes_it(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    # The waiter's "no permit" answer is held back until the holder has returned its permit:
+    # the return must still wake the waiter, long before its 30 s poll.
+    limiter = make(limiters, redis_url, new_account(), max_permits=1, poll_interval=30.0)
+    store = limiter._store
+    ask = store.acquire
+    release = asyncio.Event()
+    returned = asyncio.Event()
+    refused = 0
+
+    async def acquire_then_wait_for_the_return() -> Any:
+        nonlocal refused
+        grant = await ask()
+        if grant.lease is None and not refused:
+            refused += 1
+            release.set()
+            await returned.wait()
+        return grant
+
+    held = asyncio.Event()
+
+    async def hold() -> None:
+        async with limiter.slot(None):
+            held.set()
+            await release.wait()
+        returned.set()
+
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    store.acquire = acquire_then_wait_for_the_return  # type: ignore[method-assign]
+    async with asyncio.timeout(10):
+        await _enter(limiter)
+        await holder
+    assert refused == 1
+
+
 async def test_tenants_are_namespaced(redis_url: str, limiters: list[RedisLimiter]) -> None:
     first_account, second_account = new_account(), new_account()
     first = make(limiters, redis_url, first_account, max_permits=1)
