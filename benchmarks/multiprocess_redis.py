@@ -79,8 +79,14 @@ async def work(options: dict[str, Any]) -> dict[str, Any]:
     cap = int(options["cap"])
     redis_limiter: RedisLimiter | None = None
     if options["mode"] == "shared":
+        # ``knows_cap``: a floor for the shared limiter, which starts at the cap and never
+        # passes it (what Redis costs, without estimating the cap).
+        known = options.get("knows_cap")
         redis_limiter = RedisLimiter(
-            options["redis_url"], account_sid=DEFAULT_ACCOUNT_SID, max_permits=cap
+            options["redis_url"],
+            account_sid=DEFAULT_ACCOUNT_SID,
+            max_permits=cap if known is None else int(known),
+            initial_permits=None if known is None else int(known),
         )
         await redis_limiter.check()
         limiter: Limiter = redis_limiter

@@ -22,6 +22,8 @@ per conversation (paced by the client, enforced by the emulator) never bind. The
   initial_permits=C)``): never a 429. What this machine can do at best: the floor of the cell.
 - ``redis-header`` / ``redis-plain``: four worker processes, ``N/4`` creates each, sharing one
   ``RedisLimiter(max_permits=S)`` (``benchmarks/multiprocess_redis.py``).
+- ``redis-oracle``: the same four processes sharing a ``RedisLimiter(max_permits=C,
+  initial_permits=C)``, which knows the cap: the floor of sharing through Redis on this machine.
 
 **The moving cap**: the cap goes 20 -> 10 -> 30 (5 s each) while one run goes on; the limiter's
 state is sampled every 20 ms and plotted against the cap (``docs/_static/limiter-permits.png``,
@@ -62,7 +64,15 @@ from .run import (
 RESULTS = ROOT / "benchmarks" / "results" / "throughput.json"
 PAGE = ROOT / "docs" / "benchmarks.md"
 PLOT = ROOT / "docs" / "_static" / "limiter-permits.png"
-MODES = ("adaptive-header", "adaptive-plain", "oracle", "redis-header", "redis-plain")
+MODES = (
+    "adaptive-header",
+    "adaptive-plain",
+    "oracle",
+    "redis-header",
+    "redis-plain",
+    "redis-oracle",
+)
+ORACLES = ("oracle", "redis-oracle")
 WORKERS = 4
 MOVING_CAPS = ((0.0, 20), (5.0, 10), (10.0, 30))
 MOVING_LATENCY = 0.05
@@ -124,6 +134,7 @@ def run_redis(
             "redis_url": redis.url,
             "conversations": options["conversations"],
             **({"sample_every": options["sample_every"]} if "sample_every" in options else {}),
+            **({"knows_cap": options["cap"]} if options["limiter"] == "oracle" else {}),
         },
         WORKERS,
         on_start,
@@ -186,7 +197,7 @@ def run_one(
     pin: bool,
     sample_every: float | None = None,
 ) -> dict[str, Any]:
-    header = mode.endswith("-header") or mode == "oracle"
+    header = mode.endswith("-header") or mode in ORACLES
     emulator.ask("faults", {"concurrent_requests_header": header})
     sids = emulator.ask("new", {"conversations": conversations})["conversations"]
     created_before = emulator.ask("counters")["participants_created"]
@@ -195,7 +206,7 @@ def run_one(
         "conversations": sids,
         "n": n,
         "max_concurrency": start,
-        "limiter": "oracle" if mode == "oracle" else "adaptive",
+        "limiter": "oracle" if mode in ORACLES else "adaptive",
         "cap": cap,
     }
     if sample_every is not None:
@@ -234,10 +245,9 @@ def run_grid(
         faults = {"latency": latency, "max_in_flight": cap, "writes_per_second": 30}
         emulator = EmulatorProcess(faults, EMULATOR_CPU if pin else None)
         try:
-            # The oracle knows the cap: its start does not matter, one row per (C, L).
-            runs_of = [(mode, start) for mode in args.modes if mode != "oracle" for start in starts]
-            if "oracle" in args.modes:
-                runs_of.append(("oracle", cap))
+            # An oracle knows the cap: its start does not matter, one row per (C, L).
+            runs_of = [(mode, start) for mode in args.modes if mode not in ORACLES for start in starts]
+            runs_of += [(mode, cap) for mode in ORACLES if mode in args.modes]
             results: dict[tuple[str, int], list[dict[str, Any]]] = {key: [] for key in runs_of}
             for repetition in range(args.repetitions):
                 shift = repetition % len(runs_of)
@@ -414,32 +424,36 @@ def section(results: dict[str, Any]) -> list[str]:
         "emulator's cap C with latency L, from `max_concurrency` S. Minimum: N·L/C. Target: "
         f"wall ≤ {WALL_LIMIT}x minimum with ≤ {THROTTLED_LIMIT:.0%} of requests answered 429. "
         "*oracle*: a limiter that knows C (never a 429): the floor of this machine. "
-        f"*redis*: {WORKERS} processes sharing one `RedisLimiter`. *header*: the emulator sends "
+        f"*redis*: {WORKERS} processes sharing one `RedisLimiter`; *redis-oracle*: the same "
+        "with a `RedisLimiter` that knows C, the floor of sharing. *header*: the emulator sends "
         "`Twilio-Concurrent-Requests`; *plain*: it does not. Measured on "
         f"{results['machine']['date']} (commit {results['machine']['git_commit']}, "
         f"{results['machine']['nproc']} CPUs); the 429 share is the server's.",
         "",
     ]
-    oracle = {(r["cap"], r["latency_ms"]): r for r in grid if r["mode"] == "oracle"}
-    modes = [m for m in MODES if m != "oracle" and any(r["mode"] == m for r in grid)]
+    floors = {(r["mode"], r["cap"], r["latency_ms"]): r for r in grid if r["mode"] in ORACLES}
+    oracles = [m for m in ORACLES if any(r["mode"] == m for r in grid)]
+    modes = [m for m in MODES if m not in ORACLES and any(r["mode"] == m for r in grid)]
     if grid:
         lines += [
-            "| C | L ms | S | minimum s | oracle wall/min | "
+            "| C | L ms | S | minimum s | "
+            + "".join(f"{m} wall/min | " for m in oracles)
             + " | ".join(f"{m} wall/min | {m} 429s" for m in modes)
             + " |",
-            "|---|---|---|---|---|" + "---|---|" * len(modes),
+            "|---|---|---|---|" + "---|" * len(oracles) + "---|---|" * len(modes),
         ]
         keys = sorted(
             {
                 (r["cap"], r["latency_ms"], r["start"], r["minimum_s"])
                 for r in grid
-                if r["mode"] != "oracle"
+                if r["mode"] not in ORACLES
             }
         )
         for cap, latency, start, minimum in keys:
             row = [str(cap), str(latency), str(start), f"{minimum:.2f}"]
-            base = oracle.get((cap, latency))
-            row.append(_cell(base["wall_over_minimum"], ".2f") if base else "–")
+            for floor in oracles:
+                base = floors.get((floor, cap, latency))
+                row.append(_cell(base["wall_over_minimum"], ".2f") if base else "–")
             for mode in modes:
                 match = [
                     r for r in grid
@@ -505,7 +519,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--moving-modes",
         nargs="*",
-        choices=[m for m in MODES if m != "oracle"],
+        choices=[m for m in MODES if m not in ORACLES],
         default=["adaptive-header", "adaptive-plain", "redis-header"],
     )
     parser.add_argument("--moving-seconds", type=float, default=MOVING_SECONDS)

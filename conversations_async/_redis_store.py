@@ -259,7 +259,10 @@ class RedisStore:
         args = [lease_id, self.lease_ms, settings.max_permits, self._lease_prefix]
         try:
             granted, wait_ms, permits, epoch, pause_ms, held = await self._call(
-                self._acquire_script, self._account_keys, [*args, settings.start_permits]
+                self._acquire_script,
+                self._account_keys,
+                # Any lease this limiter holds: a new one joins its expiry (_EXTEND_WORKER).
+                [*args, settings.start_permits, next(iter(self._leases), "")],
             )
         except asyncio.CancelledError:
             # The lease may have been granted before the cancel landed: give it back.

@@ -19,9 +19,10 @@ Needs the ``redis`` extra (``pip install conversations-async[redis]``) and Redis
 **Concurrency.** A distributed semaphore: a sorted set of lease ids scored by their expiry (Redis
 server time, so the hosts' clocks do not matter). A Lua script first drops expired leases, then
 grants a lease when fewer than the shared ``permits`` are held. All the leases of one limiter share
-one expiry: granting a lease extends the limiter's other leases to it, and the limiter renews them
-together every ``lease_seconds / 3`` while it holds any, so a long request keeps its permit. A
-process that dies stops renewing, and all its permits come back to the others at one instant,
+one expiry: a new lease takes the expiry of the limiter's others (or, with less than half a lease
+of it left, extends them all to a full one), and the limiter renews them together every
+``lease_seconds / 3`` while it holds any, so a long request keeps its permit. A process that dies
+stops renewing, and all its permits come back to the others at one instant, at most
 ``lease_seconds`` after its last grant or renewal.
 
 **Adaptive, shared by every worker.** The shared ``permits`` follow one estimate of the

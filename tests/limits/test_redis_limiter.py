@@ -297,6 +297,31 @@ async def test_a_limiters_leases_share_one_expiry(
     assert len({score for _member, score in scores}) == 1
 
 
+async def test_a_new_lease_joins_its_siblings_expiry_or_moves_them_all(
+    redis_url: str, limiters: list[RedisLimiter]
+) -> None:
+    account = new_account()
+    key = f"conversations_async:{{ca:{account}}}:leases"
+    limiter = make(limiters, redis_url, account, max_permits=3, lease_seconds=10)
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        async with limiter.slot(None):
+            [(_, expiry)] = await client.zrange(key, 0, -1, withscores=True)
+            async with limiter.slot(None):
+                scores: Any = await client.zrange(key, 0, -1, withscores=True)
+                assert [score for _, score in scores] == [expiry, expiry]  # joined, none moved
+                # Less than half a lease left (as after a stalled renewer): the next grant
+                # extends every one of them to a full lease from now.
+                await client.zadd(key, {member: expiry - 6000 for member, _ in scores})
+                async with limiter.slot(None):
+                    scores = await client.zrange(key, 0, -1, withscores=True)
+        assert len(scores) == 3
+        assert len({score for _, score in scores}) == 1
+        assert scores[0][1] > expiry - 6000 + 5000
+    finally:
+        await client.aclose()
+
+
 async def test_a_cancellation_swallowed_inside_a_redis_call_still_reaches_the_caller(
     redis_url: str, limiters: list[RedisLimiter]
 ) -> None:
