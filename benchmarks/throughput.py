@@ -246,7 +246,9 @@ def run_grid(
         emulator = EmulatorProcess(faults, EMULATOR_CPU if pin else None)
         try:
             # An oracle knows the cap: its start does not matter, one row per (C, L).
-            runs_of = [(mode, start) for mode in args.modes if mode not in ORACLES for start in starts]
+            runs_of = [
+                (mode, start) for mode in args.modes if mode not in ORACLES for start in starts
+            ]
             runs_of += [(mode, cap) for mode in ORACLES if mode in args.modes]
             results: dict[tuple[str, int], list[dict[str, Any]]] = {key: [] for key in runs_of}
             for repetition in range(args.repetitions):

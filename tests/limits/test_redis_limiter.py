@@ -306,7 +306,8 @@ async def test_a_new_lease_joins_its_siblings_expiry_or_moves_them_all(
     client = aioredis.Redis.from_url(redis_url)
     try:
         async with limiter.slot(None):
-            [(_, expiry)] = await client.zrange(key, 0, -1, withscores=True)
+            first: Any = await client.zrange(key, 0, -1, withscores=True)
+            [(_, expiry)] = first
             async with limiter.slot(None):
                 scores: Any = await client.zrange(key, 0, -1, withscores=True)
                 assert [score for _, score in scores] == [expiry, expiry]  # joined, none moved
