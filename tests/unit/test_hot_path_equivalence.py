@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 import math
+import typing
 from typing import Any
 from urllib.parse import urlencode
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conversations_async import _convert as convert
+from conversations_async import models
 from conversations_async._sansio import responses
 from conversations_async._sansio.request import encode_form
 from conversations_async._sansio.responses import decode_body, decode_body_stdlib
@@ -131,3 +135,112 @@ def test_decode_body_reads_an_empty_or_blank_body_as_none(body: bytes) -> None:
 def test_decode_body_refuses_what_is_not_json_with_a_value_error(decode: Any, body: bytes) -> None:
     with pytest.raises(ValueError):
         decode(body)
+
+
+# -- records: the fast structurer against cattrs' own -------------------------------------------
+
+_RECORDS = sorted(
+    (
+        cls
+        for cls in vars(models).values()
+        if isinstance(cls, type) and attrs.has(cls) and cls.__module__.startswith(models.__name__)
+    ),
+    key=lambda cls: cls.__name__,
+)
+_ABSENT = object()
+# Values of every kind a body's field might hold, right or wrong for it.
+_CANDIDATES: list[Any] = [
+    _ABSENT,
+    None,
+    "x",
+    "",
+    "MB" + "0" * 32,
+    "2026-12-01T10:00:00Z",
+    "2026-12-01T10:00:00+00:00",
+    "2026-13-01T10:00:00Z",
+    "{}",
+    '{"a": [1]}',
+    "not json",
+    "https://conversations.twilio.com/v1/Conversations",
+    0,
+    7,
+    -1,
+    True,
+    False,
+    1.5,
+    [],
+    ["x"],
+    {},
+    {"type": "sms", "address": "+15551234567"},
+]
+_VALUES = st.sampled_from(_CANDIDATES)
+
+
+def _outcome(structure: Any, body: Any, cls: type) -> Any:
+    try:
+        record = structure(body, cls)
+    except Exception:
+        return "refused"
+    # Equal, and of the same types field by field (an OpenEnum member is not a plain str).
+    return record, [type(getattr(record, a.name)) for a in attrs.fields(cls)]
+
+
+def test_records_with_a_fast_structurer_exist() -> None:
+    assert len(_RECORDS) > 20
+    assert convert._fast_structurer(models.Participant) is not None
+
+
+@pytest.mark.parametrize("cls", _RECORDS, ids=lambda cls: cls.__name__)
+@given(data=st.data())
+def test_the_fast_structurer_gives_what_cattrs_gives(cls: type, data: st.DataObject) -> None:
+    keys = ["url" if a.name == "_url" else a.name for a in attrs.fields(cls) if a.name != "extra"]
+    body = {key: value for key in keys if (value := data.draw(_VALUES, key)) is not _ABSENT}
+    fast = convert._fast_structurer(cls)
+    expected = _outcome(lambda b, c: convert.converter.structure(b, c), body, cls)
+    if fast is not None:
+        assert _outcome(lambda b, c: fast(b), body, cls) in (expected, "refused")
+    assert _outcome(convert.structure, body, cls) == expected
+
+
+def _valid_body(cls: type) -> dict[str, Any] | None:
+    """A body cattrs takes for ``cls``: per field, the first of the values above its hook takes
+    (left out when none does and the field has a default); None when a required one has none."""
+    hints = typing.get_type_hints(cls)
+    rules = convert._overrides(cls)
+    body: dict[str, Any] = {}
+    for a in attrs.fields(cls):
+        rule = rules.get(a.name)
+        hook = rule.struct_hook if rule is not None and rule.struct_hook else None
+        hook = hook or convert.converter.get_structure_hook(hints[a.name])
+        for value in _CANDIDATES:
+            if value is _ABSENT or value is None:
+                continue
+            try:
+                hook(value, hints[a.name])
+            except Exception:
+                continue
+            body["url" if a.name == "_url" else a.name] = value
+            break
+        else:
+            if a.default is attrs.NOTHING:
+                return None
+    return body
+
+
+@pytest.mark.parametrize("cls", _RECORDS, ids=lambda cls: cls.__name__)
+def test_the_fast_structurer_agrees_on_every_one_field_change(cls: type) -> None:
+    # A valid body, then each field in turn set to each value above (or left out).
+    base = _valid_body(cls)
+    if base is None:
+        pytest.skip(f"no value above suits every required field of {cls.__name__}")
+    structure = lambda b, c: convert.converter.structure(b, c)  # noqa: E731
+    assert _outcome(convert.structure, base, cls) == _outcome(structure, base, cls) != "refused"
+    for key in base:
+        for value in _CANDIDATES:
+            body = {**base, key: value}
+            if value is _ABSENT:
+                del body[key]
+            assert _outcome(convert.structure, body, cls) == _outcome(structure, body, cls), (
+                key,
+                value,
+            )
