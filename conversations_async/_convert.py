@@ -381,7 +381,11 @@ def structure(data: Any, cls: type[R]) -> R:
     try:
         fast = _FAST[cls]
     except KeyError:
-        fast = _FAST[cls] = _fast_structurer(cls)
+        try:
+            fast = _fast_structurer(cls)
+        except Exception:  # a class this cannot read (unresolvable hints): cattrs alone
+            fast = None
+        _FAST[cls] = fast
     if fast is not None:
         try:
             made: R = fast(data)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import typing
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from conversations_async import models
 from conversations_async._sansio import responses
 from conversations_async._sansio.request import encode_form
 from conversations_async._sansio.responses import decode_body, decode_body_stdlib
+from conversations_async.errors import ResponseValidationError
 
 _text = st.text(st.characters(codec="utf-8"), max_size=40)  # no lone surrogates
 
@@ -195,7 +197,7 @@ def test_records_with_a_fast_structurer_exist() -> None:
 def test_the_fast_structurer_gives_what_cattrs_gives(cls: type, data: st.DataObject) -> None:
     keys = ["url" if a.name == "_url" else a.name for a in attrs.fields(cls) if a.name != "extra"]
     body = {key: value for key in keys if (value := data.draw(_VALUES, key)) is not _ABSENT}
-    fast = convert._fast_structurer(cls)
+    fast: Callable[[Any], Any] | None = convert._fast_structurer(cls)
     expected = _outcome(lambda b, c: convert.converter.structure(b, c), body, cls)
     if fast is not None:
         assert _outcome(lambda b, c: fast(b), body, cls) in (expected, "refused")
@@ -244,3 +246,15 @@ def test_the_fast_structurer_agrees_on_every_one_field_change(cls: type) -> None
                 key,
                 value,
             )
+
+
+def test_a_record_the_fast_path_cannot_read_goes_to_cattrs() -> None:
+    @attrs.frozen
+    class Odd:
+        sid: Undefined = "x"  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(NameError):
+        convert._fast_structurer(Odd)
+    # Not our NameError: cattrs' own answer, as the library's typed error.
+    with pytest.raises(ResponseValidationError, match="could not be read as a Odd"):
+        convert.structure({"sid": "MB1"}, Odd)
