@@ -289,12 +289,25 @@ _INLINE: Final[dict[Any, str]] = {
 }
 
 
+def record_fields(cls: type) -> list[tuple[attrs.Attribute[Any], str, Any, Any]]:
+    """Per field of a record, as cattrs' generated function reads it: the attribute, its JSON
+    key, the hook that structures it and the type that hook is given."""
+    hints = typing.get_type_hints(cls)
+    rules = _overrides(cls)
+    fields = []
+    for attribute in attrs.fields(cast(Any, cls)):
+        rule = rules.get(attribute.name)
+        key = rule.rename if rule is not None and rule.rename else attribute.name
+        type_ = hints[attribute.name]
+        hook = rule.struct_hook if rule is not None and rule.struct_hook else None
+        fields.append((attribute, key, hook or converter.get_structure_hook(type_), type_))
+    return fields
+
+
 def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     """A plain function from a body to ``cls``, or None where cattrs' own is the only one."""
     if not attrs.has(cls) or _is_open_record(cls):
         return None
-    hints = typing.get_type_hints(cls)
-    rules = _overrides(cls)
     namespace: dict[str, Any] = {
         "_Unusual": _Unusual,
         "_MISSING": _MISSING,
@@ -305,28 +318,20 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     }
     lines = ["def structure(o):", "  if type(o) is not dict: raise _Unusual", "  get = o.get"]
     arguments = []
-    for index, attribute in enumerate(attrs.fields(cast(Any, cls))):
-        default = attribute.default
+    for index, (attribute, key, hook, type_) in enumerate(record_fields(cls)):
+        v = f"v{index}"
+        default: Any = attribute.default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             if default.takes_self:
                 return None
             namespace[f"_factory{index}"] = default.factory
-        rule = rules.get(attribute.name)
-        key = rule.rename if rule is not None and rule.rename else attribute.name
-        hook = rule.struct_hook if rule is not None and rule.struct_hook else None
-        type_ = hints[attribute.name]
-        if hook is None:
-            hook = converter.get_structure_hook(type_)
-        v = f"v{index}"
-        namespace[f"_default{index}"] = default
+            missing = f"{v} = _factory{index}()"
+        elif default is attrs.NOTHING:
+            missing = "raise _Unusual"
+        else:
+            namespace[f"_default{index}"] = default
+            missing = f"{v} = _default{index}"
         namespace[f"_hook{index}"], namespace[f"_type{index}"] = hook, type_
-        missing = (
-            "raise _Unusual"
-            if default is attrs.NOTHING
-            else f"{v} = _factory{index}()"
-            if f"_factory{index}" in namespace
-            else f"{v} = _default{index}"
-        )
         convert = _INLINE.get(hook, f"{{v}} = _hook{index}({{v}}, _type{index})")
         lines += [
             f"  {v} = get({key!r}, _MISSING)",

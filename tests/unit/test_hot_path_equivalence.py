@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import typing
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -207,24 +206,19 @@ def test_the_fast_structurer_gives_what_cattrs_gives(cls: type, data: st.DataObj
 def _valid_body(cls: type) -> dict[str, Any] | None:
     """A body cattrs takes for ``cls``: per field, the first of the values above its hook takes
     (left out when none does and the field has a default); None when a required one has none."""
-    hints = typing.get_type_hints(cls)
-    rules = convert._overrides(cls)
     body: dict[str, Any] = {}
-    for a in attrs.fields(cls):
-        rule = rules.get(a.name)
-        hook = rule.struct_hook if rule is not None and rule.struct_hook else None
-        hook = hook or convert.converter.get_structure_hook(hints[a.name])
+    for attribute, key, hook, type_ in convert.record_fields(cls):
         for value in _CANDIDATES:
             if value is _ABSENT or value is None:
                 continue
             try:
-                hook(value, hints[a.name])
+                hook(value, type_)
             except Exception:
                 continue
-            body["url" if a.name == "_url" else a.name] = value
+            body[key] = value
             break
         else:
-            if a.default is attrs.NOTHING:
+            if attribute.default is attrs.NOTHING:
                 return None
     return body
 
