@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
 import attrs
@@ -106,27 +106,81 @@ class Operation(Generic[R]):
         encoded: Encoded | None = None,
     ) -> Request:
         """The request for one call. ``arguments`` maps each Python parameter name to its value
-        (a method passes its ``locals()``); ``encoded`` skips encoding when the caller did it."""
-        path = [*scope_path(service)]
-        for is_placeholder, name in self.segments:
-            path.append(check_path_value(name, arguments[name]) if is_placeholder else name)
-        for name, rule in self.path_rules.items():
-            rule.encode(name, arguments[name])
-        if encoded is None:
-            params = self.declaration
-            encoded = _NO_PARAMS if params is None else params.encode(arguments)
-        return Request(
-            method=self.method,
-            path=tuple(path),
-            query=encoded.query,
-            form=encoded.form,
-            headers=encoded.headers,
-            write_key=self._write_key(service, arguments),
-        )
+        (a method passes its ``locals()``); ``encoded`` skips encoding when the caller did it.
 
-    def _write_key(self, service: str | None, arguments: Mapping[str, Any]) -> str | None:
-        if self.pacing is Pacing.CONVERSATION:
-            return conversation_write_key(arguments["conversation"], service)
-        if self.pacing is Pacing.SERVICE:
-            return service_write_key(service)
-        return None
+        Each path value is checked (a non-empty sendable string, and the SID rule of a
+        ``{name:PREFIX}``) before the parameters are."""
+        return self._build(service, arguments, encoded)
+
+    @functools.cached_property
+    def _build(self) -> _Builder:
+        return _builder(self)
+
+
+_Builder = Callable[[str | None, Mapping[str, Any], Encoded | None], Request]
+
+
+def _builder(operation: Operation[Any]) -> _Builder:
+    """:meth:`Operation.request` written out for one operation, as a plain function: a
+    generic walk of the path template and the ``Request`` record's keyword ``__init__`` were
+    half of the cost of building a request. The record is made as its ``__init__`` makes it
+    (a frozen class with a ``__dict__``: every field stored in it)."""
+    params = operation.declaration
+    namespace: dict[str, Any] = {
+        "_scope_path": scope_path,
+        "_check_path_value": check_path_value,
+        "_encode": None if params is None else params.encoder,
+        "_NO_PARAMS": _NO_PARAMS,
+        "_new": object.__new__,
+        "_set": object.__setattr__,
+        "_Request": Request,
+        "_conversation_write_key": conversation_write_key,
+        "_service_write_key": service_write_key,
+    }
+    lines = ["def build(service, arguments, encoded):"]
+    path = ["*_scope_path(service)"]
+    for index, (is_placeholder, name) in enumerate(operation.segments):
+        if not is_placeholder:
+            path.append(repr(name))
+            continue
+        lines += [
+            f"  a{index} = arguments[{name!r}]",
+            # check_path_value's own first test, inline: the usual SID passes as it is.
+            f"  p{index} = a{index} if type(a{index}) is str and a{index} and a{index}.isascii()"
+            f" else _check_path_value({name!r}, a{index})",
+        ]
+        path.append(f"p{index}")
+    for index, (name, rule) in enumerate(operation.path_rules.items()):
+        namespace[f"_rule{index}"] = rule.encode
+        lines.append(f"  _rule{index}({name!r}, arguments[{name!r}])")
+    encode = "_NO_PARAMS" if params is None else '_encode(arguments, "")'
+    lines.append(f"  if encoded is None: encoded = {encode}")
+    if operation.pacing is Pacing.CONVERSATION:
+        write_key = '_conversation_write_key(arguments["conversation"], service)'
+    elif operation.pacing is Pacing.SERVICE:
+        write_key = "_service_write_key(service)"
+    else:
+        write_key = "None"
+    fields = {
+        "method": repr(operation.method),
+        "path": f"({', '.join(path)},)",
+        "url": "None",
+        "query": "encoded.query",
+        "form": "encoded.form",
+        "headers": "encoded.headers",
+        "body": "None",
+        "write_key": write_key,
+        "credentials": "None",
+    }
+    names = [field.name for field in attrs.fields(Request)]
+    if list(fields) != names or "__slots__" in vars(Request):
+        raise TypeError("Request changed (its fields, or slotted): update _builder")  # any test
+    lines += [
+        "  request = _new(_Request)",
+        f"  _set(request, '__dict__', {{{', '.join(f'{k!r}: {v}' for k, v in fields.items())}}})",
+        "  return request",
+    ]
+    source = "\n".join(lines)
+    exec(compile(source, f"<build {operation.method} {operation.path}>", "exec"), namespace)
+    made: _Builder = namespace["build"]
+    return made

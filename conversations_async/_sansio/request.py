@@ -18,7 +18,8 @@ _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "DELETE"})
 
 
 # Not slotted: a frozen slotted class sets each field through object.__setattr__, and one
-# Request is made per call; a dict class assigns to its __dict__ (a third of the cost).
+# Request is made per call; a dict class assigns to its __dict__ (a third of the cost), and an
+# operation's builder (``_sansio.operation._builder``) sets that __dict__ at once.
 @attrs.frozen(kw_only=True, slots=False)
 class Request:
     """One HTTP request to the API, fully decided, not yet sent.
