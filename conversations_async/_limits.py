@@ -221,7 +221,8 @@ class AdaptiveLimiter:
         pause, nobody queued, a permit free. The common case, so it takes no await."""
         if write_key is not None and self._interval is not None:
             return False
-        self._bind()
+        if asyncio.get_running_loop() is not self._loop:
+            self._bind()  # the first use, or another loop (which it refuses)
         if (
             self._waiters
             or self._in_flight >= self._estimator.permits
@@ -306,7 +307,8 @@ class AdaptiveLimiter:
 
     def _release_permit(self) -> None:
         self._in_flight -= 1
-        self._wake()
+        if self._waiters:
+            self._wake()
 
     def _wake(self) -> None:
         while self._waiters and self._in_flight < self._estimator.permits:
@@ -372,9 +374,9 @@ class AdaptiveLimiter:
         self._succeeded += 1
         estimator = self._estimator
         before = estimator.permits
-        estimator.succeeded(
-            self._now(), sent_with, self._in_flight, concurrent, bool(self._waiters)
-        )
+        # The clock is read only past slow start (before the first 429 nothing is timed).
+        now = 0.0 if estimator.ceiling is None else self._now()
+        estimator.succeeded(now, sent_with, self._in_flight, concurrent, bool(self._waiters))
         if estimator.permits > before:
             self._wake()
 

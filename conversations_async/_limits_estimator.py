@@ -100,6 +100,7 @@ class CapEstimator:
 
         ``concurrent`` is the answer's ``Twilio-Concurrent-Requests`` (None without one);
         ``saturated``: callers are waiting for a permit (only then is a probe worth making).
+        ``now`` is read only once a 429 set the ceiling (the limiter passes 0 before).
         """
         if concurrent is not None:
             # Ours as the server may have seen them: up to the permits. The header left the
