@@ -79,14 +79,24 @@ _UNRESERVED: Final = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 """Text that ``quote_plus`` gives back unchanged (its always-safe characters)."""
 
 
-@functools.lru_cache(maxsize=512)
-def _form_key(key: str) -> str:
-    return quote_plus(key)  # the same few form names on every request
+_FORM_KEYS: dict[str, str] = {}
+"""Form names as quoted: the same few on every request (kept for at most 512 names)."""
 
 
 def encode_form(items: FormItems) -> bytes:
     """``urlencode(items).encode()``, byte for byte, without quoting what needs none: the
     form names repeat on every request, and most values (SIDs, identities) are unreserved."""
-    return "&".join(
-        [_form_key(k) + "=" + (v if _UNRESERVED(v) else quote_plus(v)) for k, v in items]
-    ).encode()
+    text = ""
+    for key, value in items:  # a loop, not a comprehension: most forms have one or two items
+        name = _FORM_KEYS.get(key)
+        if name is None:
+            name = quote_plus(key)
+            if len(_FORM_KEYS) < 512:
+                _FORM_KEYS[key] = name
+        text += (
+            ("&" if text else "")
+            + name
+            + "="
+            + (value if _UNRESERVED(value) else quote_plus(value))
+        )
+    return text.encode()
