@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Final, NamedTuple
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from ._checks import check_int, check_number, is_encodable
@@ -219,11 +220,14 @@ def check_borrowed(http_session: aiohttp.ClientSession) -> None:
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 
 
-class FixedHeaders(dict[str, str]):
-    """The headers every request sends; its repr hides the credentials they carry."""
+class FixedHeaders(CIMultiDict[str]):
+    """The headers every request sends; its repr hides the credentials they carry.
+
+    A ``CIMultiDict``, aiohttp's own kind: it takes one as it is, where it copies a dict into
+    a new one first, on every request (about 500 ns of a create)."""
 
     def __repr__(self) -> str:
-        return repr({k: "***" if k == "Authorization" else v for k, v in self.items()})
+        return repr({k: "***" if k.lower() == "authorization" else v for k, v in self.items()})
 
 
 class Secret:
