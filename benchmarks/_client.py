@@ -312,7 +312,8 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         import conversations_async  # noqa: F401
     import aiohttp  # noqa: F401
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage_before = resource.getrusage(resource.RUSAGE_SELF)
+    rss_before = usage_before.ru_maxrss
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     try:
         outcome = asyncio.run(runner(job))
@@ -320,6 +321,7 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         return {"client": client, "skipped": str(exc)}
     wall = time.perf_counter() - wall_start
     cpu = time.process_time() - cpu_start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "client": client,
         "n": job.n,
@@ -331,6 +333,11 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         "throttled_seen": outcome.throttled_seen,
         "wall_s": wall,
         "cpu_s": cpu,
+        # The two parts of cpu_s: the client's own code, and the kernel's work for it.
+        "user_s": usage.ru_utime - usage_before.ru_utime,
+        "system_s": usage.ru_stime - usage_before.ru_stime,
+        "context_switches": (usage.ru_nvcsw + usage.ru_nivcsw)
+        - (usage_before.ru_nvcsw + usage_before.ru_nivcsw),
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "rss_before_kib": rss_before,
         "rss_samples": outcome.rss_samples,
