@@ -31,6 +31,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
+from ._codegen import define
 from ._sansio.rules import format_datetime
 from ._text import excerpt
 from .errors import ResponseValidationError
@@ -355,8 +356,9 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
             lines.append(f"  _set{index}(r, {value})")
         lines.append("  return r")
         namespace["_new"] = object.__new__
-    exec(compile("\n".join(lines), f"<fast structure {cls.__name__}>", "exec"), namespace)
-    made: Callable[[Any], R] = namespace["structure"]
+    made: Callable[[Any], R] = define(
+        "\n".join(lines), f"fast structure {cls.__name__}", namespace, "structure"
+    )
     return made
 
 

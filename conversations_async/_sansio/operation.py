@@ -25,6 +25,7 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
+from .._codegen import define
 from .._limits import conversation_write_key, service_write_key
 from .params import Declaration, Encoded, Params, declaration
 from .request import Request
@@ -180,7 +181,7 @@ def _builder(operation: Operation[Any]) -> _Builder:
         f"  _set(request, '__dict__', {{{', '.join(f'{k!r}: {v}' for k, v in fields.items())}}})",
         "  return request",
     ]
-    source = "\n".join(lines)
-    exec(compile(source, f"<build {operation.method} {operation.path}>", "exec"), namespace)
-    made: _Builder = namespace["build"]
+    made: _Builder = define(
+        "\n".join(lines), f"build {operation.method} {operation.path}", namespace, "build"
+    )
     return made

@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, NamedTuple, cast
 
 import attrs
 
+from .._codegen import define
 from .._types import NOT_GIVEN
 from ..errors import InvalidArgumentError
 from .request import FormItems
@@ -190,9 +191,7 @@ def _encoder(cls: type[Params], fields: tuple[_Field, ...]) -> _Encoder:
             "header or _NO_HEADERS" if "header" in used else "_NO_HEADERS",
         ),
     ]
-    source = "\n".join(lines)
-    exec(compile(source, f"<encode {cls.__name__}>", "exec"), namespace)
-    made: _Encoder = namespace["encode"]
+    made: _Encoder = define("\n".join(lines), f"encode {cls.__name__}", namespace, "encode")
     return made
 
 
