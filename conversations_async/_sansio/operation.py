@@ -144,12 +144,7 @@ def _builder(operation: Operation[Any]) -> _Builder:
         if not is_placeholder:
             path.append(repr(name))
             continue
-        lines += [
-            f"  a{index} = arguments[{name!r}]",
-            # check_path_value's own first test, inline: the usual SID passes as it is.
-            f"  p{index} = a{index} if type(a{index}) is str and a{index} and a{index}.isascii()"
-            f" else _check_path_value({name!r}, a{index})",
-        ]
+        lines.append(f"  p{index} = _check_path_value({name!r}, arguments[{name!r}])")
         path.append(f"p{index}")
     for index, (name, rule) in enumerate(operation.path_rules.items()):
         namespace[f"_rule{index}"] = rule.encode
