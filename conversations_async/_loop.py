@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ from ._retry import RetryPolicy
 from ._sansio import RawResponse, Request, concurrent_requests, decode_success, status_error
 from ._sansio.request import encode_form
 from ._transport import SEND_ERRORS, StreamBody, failure_of
+from ._types import JSON
 from .errors import APIConnectionError, ConversationsError, RateLimitError, SessionClosedError
 
 logger = logging.getLogger("conversations_async")
@@ -58,9 +59,10 @@ class RequestLoop:
         client_timeout: aiohttp.ClientTimeout,
         watcher: AttemptWatcher | None,
         redirects: bool = False,
+        structure: Callable[[JSON], Any] | None = None,
     ) -> Any:
-        """The request loop: the decoded JSON of a 2xx answer, or with ``redirects`` the
-        :class:`RawResponse` of a 2xx or 3xx."""
+        """The request loop: the decoded JSON of a 2xx answer (``structure`` applied to it, when
+        given), or with ``redirects`` the :class:`RawResponse` of a 2xx or 3xx."""
         http = self._ensure_http()
         url = request.resolve(self.base_url)
         data: bytes | AsyncIterable[bytes] | None = None
@@ -135,7 +137,9 @@ class RequestLoop:
                                 )
                             if redirects:
                                 return RawResponse(status, response_headers, body)
-                            return decode_success(status, body)
+                            if structure is None:
+                                return decode_success(status, body)
+                            return structure(decode_success(status, body))
                         if status != 429:
                             slot.succeeded(concurrent_requests(response_headers))
                         error: ConversationsError = status_error(

@@ -6,13 +6,16 @@ Session itself, so no module imports a layer above it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from yarl import URL
 
 from ._retry import RetryPolicy
 from ._sansio import RawResponse, Request
 from ._types import JSON
+
+R = TypeVar("R")
 
 
 class Requester(Protocol):
@@ -40,6 +43,11 @@ class Requester(Protocol):
 
     async def request(self, request: Request) -> JSON:
         """Send ``request``; the decoded JSON of a 2xx answer, or a typed error."""
+        ...
+
+    def request_structured(self, request: Request, structure: Callable[[JSON], R]) -> Awaitable[R]:
+        """Send ``request``; ``structure`` applied to the decoded JSON of a 2xx answer (what a
+        resource returns), or a typed error."""
         ...
 
     async def request_raw(self, request: Request) -> RawResponse:

@@ -14,7 +14,7 @@ pages a list). Resources depend on the small :class:`Requester` protocol, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 import attrs
@@ -38,6 +38,7 @@ class Resource:
         scope_path(service)  # checks the service SID
         self._requester = requester
         self._service = service
+        self._structurers: dict[type[Any], Callable[[JSON], Any]] = {}
 
     @property
     def requester(self) -> Requester:
@@ -65,17 +66,24 @@ class Resource:
         return record
 
     def _structurer(self, cls: type[R]) -> Callable[[JSON], R]:
-        return lambda data: self.structure(data, cls)
+        """``structure`` for ``cls``, made once per namespace and record type (a request holds
+        it until its answer comes)."""
+        known = self._structurers.get(cls)
+        if known is None:
+            known = self._structurers[cls] = lambda data: self.structure(data, cls)
+        return known
 
     def _request(self, operation: Operation[Any], arguments: Mapping[str, Any]) -> Request:
         return operation.request(self._service, arguments)
 
-    async def _call(self, operation: Operation[R], arguments: Mapping[str, Any]) -> R:
-        """Send one call of ``operation`` (``arguments``: the method's ``locals()``) and
-        structure the answer as the operation's record."""
-        data = await self._requester.request(operation.request(self._service, arguments))
+    def _call(self, operation: Operation[R], arguments: Mapping[str, Any]) -> Awaitable[R]:
+        """One call of ``operation`` (``arguments``: the method's ``locals()``), its answer
+        structured as the operation's record. Not itself a coroutine: the method awaits the
+        request loop's, so that a call waiting for a permit is one coroutine fewer (and invalid
+        arguments still raise when the method is awaited, before anything is sent)."""
+        request = operation.request(self._service, arguments)
         assert operation.record is not None
-        return self.structure(data, operation.record)
+        return self._requester.request_structured(request, self._structurer(operation.record))
 
     async def _send(self, operation: Operation[None], arguments: Mapping[str, Any]) -> None:
         """Send one call whose answer has no body (a delete's 204)."""
