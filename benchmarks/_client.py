@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -312,6 +313,11 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         import conversations_async  # noqa: F401
     import aiohttp  # noqa: F401
 
+    # Every client starts from the same collector state. Left as the imports leave it, the
+    # generation counters decide whether a full collection (tens of ms: it walks the whole heap)
+    # falls inside a short run or just after it, a matter of what was imported, not of the
+    # creates; a collection now resets them and takes the import garbage out of the window.
+    gc.collect()
     usage_before = resource.getrusage(resource.RUSAGE_SELF)
     rss_before = usage_before.ru_maxrss
     cpu_start, wall_start = time.process_time(), time.perf_counter()
