@@ -5,6 +5,11 @@
 - :mod:`.params`: parameters declared once per operation (wire name, rule) and their encoding;
 - :mod:`.operation`: an operation (method, path template, params, record, pacing);
 - :mod:`.responses`: a 2xx answer's JSON, the typed error of any other, ``Retry-After``.
+
+The declarations are the one source. On first use, each operation's request builder and each
+params record's encoder are written out from them as plain functions (``_codegen.define``),
+as the records' structurers are in ``_convert``: the same checks in the same order, without
+walking the declarations again on every call.
 """
 
 from .operation import Operation, Pacing, scope_path

@@ -125,7 +125,8 @@ def _builder(operation: Operation[Any]) -> _Builder:
     """:meth:`Operation.request` written out for one operation, as a plain function: a
     generic walk of the path template and the ``Request`` record's keyword ``__init__`` were
     half of the cost of building a request. The record is made as its ``__init__`` makes it
-    (a frozen class with a ``__dict__``: every field stored in it)."""
+    (a frozen slotted class: every slot set through its descriptor, bypassing the frozen
+    ``__setattr__``)."""
     params = operation.declaration
     namespace: dict[str, Any] = {
         "_scope_path": scope_path,
@@ -133,7 +134,6 @@ def _builder(operation: Operation[Any]) -> _Builder:
         "_encode": None if params is None else params.encoder,
         "_NO_PARAMS": _NO_PARAMS,
         "_new": object.__new__,
-        "_set": object.__setattr__,
         "_Request": Request,
         "_conversation_write_key": conversation_write_key,
         "_service_write_key": service_write_key,
@@ -169,13 +169,13 @@ def _builder(operation: Operation[Any]) -> _Builder:
         "credentials": "None",
     }
     names = [field.name for field in attrs.fields(Request)]
-    if list(fields) != names or "__slots__" in vars(Request):
-        raise TypeError("Request changed (its fields, or slotted): update _builder")  # any test
-    lines += [
-        "  request = _new(_Request)",
-        f"  _set(request, '__dict__', {{{', '.join(f'{k!r}: {v}' for k, v in fields.items())}}})",
-        "  return request",
-    ]
+    if list(fields) != names or set(getattr(Request, "__slots__", ())) < set(names):
+        raise TypeError("Request changed (its fields, or not slotted): update _builder")
+    lines.append("  request = _new(_Request)")
+    for name, value in fields.items():
+        namespace[f"_set_{name}"] = vars(Request)[name].__set__
+        lines.append(f"  _set_{name}(request, {value})")
+    lines.append("  return request")
     made: _Builder = define(
         "\n".join(lines), f"build {operation.method} {operation.path}", namespace, "build"
     )

@@ -17,10 +17,10 @@ FormItems = tuple[tuple[str, str], ...]
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "DELETE"})
 
 
-# Not slotted: a frozen slotted class sets each field through object.__setattr__, and one
-# Request is made per call; a dict class assigns to its __dict__ (a third of the cost), and an
-# operation's builder (``_sansio.operation._builder``) sets that __dict__ at once.
-@attrs.frozen(kw_only=True, slots=False)
+# Slotted: a request waiting for a permit (most of a large gather) is 100 bytes and one object
+# for the collector rather than 330 bytes and two with a __dict__. An operation's builder
+# (``_sansio.operation._builder``) sets the slots through their descriptors, about as fast.
+@attrs.frozen(kw_only=True)
 class Request:
     """One HTTP request to the API, fully decided, not yet sent.
 
