@@ -17,9 +17,10 @@ FormItems = tuple[tuple[str, str], ...]
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "DELETE"})
 
 
-# Slotted: a request waiting for a permit (most of a large gather) is 100 bytes and one object
+# Slotted: a request waiting for a permit (most of a large gather) is 110 bytes and one object
 # for the collector rather than 330 bytes and two with a __dict__. An operation's builder
-# (``_sansio.operation._builder``) sets the slots through their descriptors, about as fast.
+# (``_sansio.operation._builder``) sets the slots through their descriptors: 1,500 instructions
+# more than filling a __dict__ at once, a quarter of a percent of a create.
 @attrs.frozen(kw_only=True)
 class Request:
     """One HTTP request to the API, fully decided, not yet sent.
