@@ -611,6 +611,19 @@ async def test_wrong_field_types_reach_the_caller_as_a_validation_error(
         await fetch
 
 
+async def test_a_record_that_does_not_structure_gives_its_permit_back(
+    api: ca.Session, origin: tuple[Scripted, TestServer]
+) -> None:
+    # The record is structured inside the request loop, while the call still holds its permit.
+    scripted, _ = origin
+    scripted.page(PARTICIPANT_PATH, WRONG_TYPES["index is text"])
+    for _ in range(3):
+        with pytest.raises(ca.ResponseValidationError):
+            await api.participants.fetch(CONVERSATION, f"MB{1:032x}")
+    state = api.limiter.state
+    assert state.in_flight == 0 and state.succeeded == 3  # the answers counted, nothing held
+
+
 async def test_deep_attributes_arrive_as_text_through_the_session(
     api: ca.Session, origin: tuple[Scripted, TestServer]
 ) -> None:
