@@ -31,7 +31,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
-from ._codegen import define
+from ._codegen import define, slot_setters
 from ._sansio.rules import format_datetime
 from ._text import excerpt
 from .errors import ResponseValidationError
@@ -341,7 +341,7 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
             *("    " + line for line in convert.format(v=v).splitlines()),
         ]
         arguments.append(f"{attribute.alias}={v}")
-    setters = _slot_setters(cls)
+    setters = slot_setters(cls)
     if setters is None:
         lines.append(f"  return _cls({', '.join(arguments)})")
     else:
@@ -360,24 +360,6 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
         "\n".join(lines), f"fast structure {cls.__name__}", namespace, "structure"
     )
     return made
-
-
-def _slot_setters(cls: type) -> list[Callable[[object, Any], None]] | None:
-    """The slots' own setters of a record whose ``__init__`` only stores its fields (no
-    validator, no hook, plain converters); None for any other."""
-    if hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        return None
-    setters = []
-    for attribute in attrs.fields(cast(Any, cls)):
-        converter_ = attribute.converter
-        if attribute.validator is not None or isinstance(converter_, attrs.Converter):
-            return None
-        owner = next((k for k in cls.__mro__ if attribute.name in vars(k)), None)
-        slot = None if owner is None else vars(owner)[attribute.name]
-        if type(slot) is not types.MemberDescriptorType:
-            return None
-        setters.append(slot.__set__)
-    return setters
 
 
 _FAST: dict[type, Callable[[Any], Any] | None] = {}

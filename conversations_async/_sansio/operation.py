@@ -25,7 +25,7 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from .._codegen import define
+from .._codegen import define, slot_setters
 from .._limits import conversation_write_key, service_write_key
 from .params import Declaration, Encoded, Params, declaration
 from .request import Request
@@ -169,11 +169,12 @@ def _builder(operation: Operation[Any]) -> _Builder:
         "credentials": "None",
     }
     names = [field.name for field in attrs.fields(Request)]
-    if list(fields) != names or set(getattr(Request, "__slots__", ())) < set(names):
-        raise TypeError("Request changed (its fields, or not slotted): update _builder")
+    setters = slot_setters(Request)
+    if list(fields) != names or setters is None:
+        raise TypeError("Request changed (its fields, or not plain slots): update _builder")
     lines.append("  request = _new(_Request)")
-    for name, value in fields.items():
-        namespace[f"_set_{name}"] = vars(Request)[name].__set__
+    for (name, value), setter in zip(fields.items(), setters, strict=True):
+        namespace[f"_set_{name}"] = setter
         lines.append(f"  _set_{name}(request, {value})")
     lines.append("  return request")
     made: _Builder = define(
