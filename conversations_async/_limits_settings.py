@@ -18,8 +18,13 @@ from ._checks import check_int, check_number
 from ._types import NOT_GIVEN
 from .errors import InvalidArgumentError
 
-SLOW_START_PERMITS: Final = 20
-"""The permits to start with when ``initial_permits`` is None (or ``max_permits``, if fewer)."""
+SLOW_START_PERMITS: Final = 25
+"""The permits to start with when ``initial_permits`` is None (or ``max_permits``, if fewer).
+
+Each request above the cap in the first round trip costs a 429 (answered at once, retried);
+each permit below it a share of a round trip. From 25, growing by half each round trip
+(25, 37, 56), slow start reaches the default ``max_permits`` of 50 in two round trips, where
+20 took three (20, 30, 45, 50) and lost more than a whole round's worth of requests."""
 APS_SLOWDOWN_MAX: Final = 8
 """An actions-per-second 429 doubles its key's spacing between writes, up to this many times
 the ``writes_per_second`` spacing."""
@@ -44,7 +49,7 @@ class LimiterSettings:
     """The most requests in flight (for a ``RedisLimiter``: over all its workers together)."""
     initial_permits: int | None = None
     """The permits to start with, between ``min_permits`` and ``max_permits``; ``None`` starts
-    at 20 (or ``max_permits``, if fewer). A ``RedisLimiter`` starts there while the account has
+    at 25 (or ``max_permits``, if fewer). A ``RedisLimiter`` starts there while the account has
     no shared state in Redis (its first use, or after a day without reports)."""
     min_permits: int = 1
     """A 429 never brings the permits below this."""
@@ -98,7 +103,7 @@ class LimiterSettings:
     @property
     def start_permits(self) -> int:
         """The permits to start with: ``initial_permits``, or when it is None the lesser of
-        ``max_permits`` and 20 (slow start: successes grow it until the first 429)."""
+        ``max_permits`` and 25 (slow start: successes grow it until the first 429)."""
         if self.initial_permits is None:
             return min(self.max_permits, max(self.min_permits, SLOW_START_PERMITS))
         return self.initial_permits

@@ -152,8 +152,8 @@ def test_both_limiters_satisfy_the_protocol() -> None:
 def test_defaults() -> None:
     limiter = AdaptiveLimiter()
     state = limiter.state
-    # Slow start: 20 permits (max_permits if fewer) until successes grow them or a 429 comes.
-    assert (state.permits, state.max_permits, state.in_flight, state.paused_for) == (20, 50, 0, 0)
+    # Slow start: 25 permits (max_permits if fewer) until successes grow them or a 429 comes.
+    assert (state.permits, state.max_permits, state.in_flight, state.paused_for) == (25, 50, 0, 0)
     assert state.ceiling is None
     assert AdaptiveLimiter(max_permits=5).state.permits == 5
     assert limiter.write_interval == pytest.approx(1 / (30 * 0.97))

@@ -31,16 +31,16 @@ def refused(est: CapEstimator, now: float, in_flight: int, concurrent: int | Non
 # -- slow start ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("grow_after", "after_a_round"), [(2, 30), (1, 40)])
+@pytest.mark.parametrize(("grow_after", "after_a_round"), [(2, 37), (1, 50)])
 def test_slow_start_grows_per_success_up_to_max(grow_after: int, after_a_round: int) -> None:
-    est = estimator(grow_after=grow_after)
-    assert (est.permits, est.ceiling) == (20, None)
-    for _ in range(20):  # a round trip's worth of successes
-        est.succeeded(0.0, sent_with=20, in_flight=20, concurrent=None, saturated=True)
+    est = estimator(grow_after=grow_after, max_permits=100)
+    assert (est.permits, est.ceiling) == (25, None)
+    for _ in range(25):  # a round trip's worth of successes
+        est.succeeded(0.0, sent_with=25, in_flight=25, concurrent=None, saturated=True)
     assert est.permits == after_a_round
-    for _ in range(100):
-        est.succeeded(0.0, sent_with=40, in_flight=40, concurrent=None, saturated=True)
-    assert est.permits == 50
+    for _ in range(200):
+        est.succeeded(0.0, sent_with=50, in_flight=50, concurrent=None, saturated=True)
+    assert est.permits == 100
 
 
 def test_grow_after_slows_the_slow_start() -> None:

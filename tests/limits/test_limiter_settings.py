@@ -96,7 +96,7 @@ def test_defaults_and_derived_values() -> None:
         "probe_interval": 1.0,
         "probe_interval_max": 2.0,
     }
-    assert settings.start_permits == 20  # slow start, below max_permits
+    assert settings.start_permits == 25  # slow start, below max_permits
     assert LimiterSettings(max_permits=8).start_permits == 8
     assert LimiterSettings(min_permits=30).start_permits == 30
     assert settings.write_interval == pytest.approx(1 / (30 * 0.97))
