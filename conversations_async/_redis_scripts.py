@@ -132,6 +132,9 @@ local function est_throttled(s, cfg, now, in_flight, concurrent, epoch, saturate
     est_count_others(s, cfg, concurrent - in_flight)
   end
   local bound = math.max(0, in_flight - 1)
+  if concurrent and concurrent > 0 then
+    bound = math.min(bound, concurrent)
+  end
   if epoch == s.epoch and s.probe_to > 0 then
     s.ceiling = math.min(bound, s.probe_to - 1)
   elseif s.ceiling == nil or bound < s.ceiling then

@@ -194,11 +194,22 @@ def test_the_header_never_raises_the_ceiling() -> None:
     assert (est.others, est.permits) == (0, 10)  # only a probe tries above the ceiling
 
 
-def test_a_header_below_our_own_count_means_no_others() -> None:
-    # Ours in transit are counted here before the server sees them.
+def test_a_header_below_our_own_count_means_no_others_and_bounds_the_ceiling() -> None:
+    # Ours counted here run ahead of the server's count (answers waiting to be read, requests
+    # on their way): the server refused this one holding 11, so the cap is at most 11.
     est = estimator()
     refused(est, 0.0, in_flight=15, concurrent=11)
-    assert (est.ceiling, est.others, est.permits) == (14, 0, 14)
+    assert (est.ceiling, est.others, est.permits) == (11, 0, 11)
+    # Either reading of the header (the refused request counted or not) keeps the usual bound
+    # when the counts agree: refused with 21 of ours and nobody else's, the cap is 20.
+    for concurrent in (20, 21):
+        est = estimator()
+        refused(est, 0.0, in_flight=21, concurrent=concurrent)
+        assert (est.ceiling, est.permits) == (20, 20)
+    # A header of 0 says nothing (it cannot hold for a refusal): the count is used.
+    est = estimator()
+    refused(est, 0.0, in_flight=15, concurrent=0)
+    assert est.ceiling == 14
 
 
 def test_answers_on_their_way_back_are_not_taken_for_others() -> None:
