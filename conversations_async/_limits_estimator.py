@@ -10,8 +10,9 @@ rather than halving blindly (which spends most of a run well under the cap).
   add one (with the default 2 they grow by half every round trip), up to ``max_permits``.
 - **A 429** sets the ceiling to one less than this limiter's requests in flight when it came
   back, or to its ``Twilio-Concurrent-Requests`` when that is lower (the limiter's own count
-  runs ahead of the server's when answers wait to be read, as on a loaded machine). Every 429 can only lower it, except the one that ends a probe (below). Several 429s
-  from one window of requests in flight together make one *reduction*: the slot remembers the
+  runs ahead of the server's while answers wait to be read, as on a loaded machine). Every
+  429 can only lower it, except the one that ends a probe (below). Several 429s from one
+  window of requests in flight together make one *reduction*: the slot remembers the
   number of reductions when it was granted, and only a 429 on a request granted after the
   latest one counts as new; the rest of the window only tightens the ceiling (each of its 429s
   comes back with fewer in flight). After a reduction the limiter waits ``probe_interval``.
@@ -149,9 +150,9 @@ class CapEstimator:
             self._count_others(concurrent - in_flight)
         bound = max(0, in_flight - 1)
         if concurrent is not None and concurrent > 0:
-            # The account held ``concurrent`` when the server refused this one (it or the one
-            # before it being the cap, whether or not the count includes it): a bound that
-            # holds when our own count runs ahead of the server's (answers not yet read).
+            # The server refused this one with ``concurrent`` of the account's requests in
+            # flight (this one counted or not), so the cap is at most that. The lower bound when
+            # our own count runs ahead of the server's (answers not read yet).
             bound = min(bound, concurrent)
         if epoch == self.epoch and self.probe_to:
             # The probe went too far. Where the cap is between the ceiling and the probe, the
