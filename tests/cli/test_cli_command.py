@@ -8,6 +8,7 @@ import base64
 import re
 import signal
 import socket
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -138,20 +139,29 @@ async def test_ctrl_c_exits_130_with_the_summary(
     source = tmp_path / "people.csv"
     write_people(source, 50)
     results = tmp_path / "results.csv"
-    process = await asyncio.create_subprocess_exec(
-        *command(), "add-participants", sid, str(source), "--results", str(results),
-        "--concurrency", "1", *FAST,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env=subprocess_environment(emulator),
+    # A plain Popen, waited for in a thread, rather than asyncio's subprocess: one full run of
+    # the suite saw communicate() not return within 30 s of the SIGINT, which asyncio's child
+    # watcher could explain as well as the command could. If the command itself hangs, the
+    # faulthandler's dump of its stacks (on SIGABRT) is in the failure.
+    process = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait; waits are threaded)
+        [*command(), "add-participants", sid, str(source), "--results", str(results),
+         "--concurrency", "1", *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=subprocess_environment(emulator, PYTHONFAULTHANDLER="1"),
     )  # fmt: skip
     try:
         await asyncio.wait_for(held.wait(), 30)  # one added, the next one in flight
         process.send_signal(signal.SIGINT)
-        _, err = await asyncio.wait_for(process.communicate(), 30)
+        try:
+            _, err = await asyncio.to_thread(process.communicate, timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, err = await asyncio.to_thread(process.communicate, timeout=30)
+            pytest.fail(f"no exit 30 s after Ctrl+C; its stacks:\n{err.decode(errors='replace')}")
     finally:
-        if process.returncode is None:
+        if process.poll() is None:
             process.kill()
-            await process.wait()
+            await asyncio.to_thread(process.wait)
     text = err.decode()
     assert process.returncode == 130, text
     assert "Summary: 50 lines; created 1, existed 0, failed 0, unknown 0" in text
