@@ -139,16 +139,21 @@ async def test_ctrl_c_exits_130_with_the_summary(
     source = tmp_path / "people.csv"
     write_people(source, 50)
     results = tmp_path / "results.csv"
-    # A plain Popen, waited for in a thread, rather than asyncio's subprocess: one full run of
-    # the suite saw communicate() not return within 30 s of the SIGINT, which asyncio's child
-    # watcher could explain as well as the command could. If the command itself hangs, the
-    # faulthandler's dump of its stacks (on SIGABRT) is in the failure.
-    process = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait; waits are threaded)
-        [*command(), "add-participants", sid, str(source), "--results", str(results),
-         "--concurrency", "1", *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=subprocess_environment(emulator, PYTHONFAULTHANDLER="1"),
-    )  # fmt: skip
+    # The command must start with Ctrl+C at its default: a test run started in the background
+    # of a non-interactive shell (`.ci/run &`) ignores SIGINT, and a child inherits an ignored
+    # signal, so the command would rightly ignore it too (and hang here). exec resets a
+    # *handled* signal to its default, so the parent handles it while starting the child.
+    # Waited for in a thread with faulthandler on: if it ever hangs, the failure shows where.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(  # noqa: ASYNC220 (starting it does not wait; waits are threaded)
+            [*command(), "add-participants", sid, str(source), "--results", str(results),
+             "--concurrency", "1", *FAST],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=subprocess_environment(emulator, PYTHONFAULTHANDLER="1"),
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         await asyncio.wait_for(held.wait(), 30)  # one added, the next one in flight
         process.send_signal(signal.SIGINT)
