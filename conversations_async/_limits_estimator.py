@@ -146,14 +146,14 @@ class CapEstimator:
         takes fewer of this limiter's requests than ``min_permits`` (it is full with others'):
         sending the next one now would only be refused at once, again and again. ``None``
         otherwise."""
+        bound = max(0, in_flight - 1)
         if concurrent is not None:
             self._count_others(concurrent - in_flight)
-        bound = max(0, in_flight - 1)
-        if concurrent is not None and concurrent > 0:
-            # The server refused this one with ``concurrent`` of the account's requests in
-            # flight (this one counted or not), so the cap is at most that. The lower bound when
-            # our own count runs ahead of the server's (answers not read yet).
-            bound = min(bound, concurrent)
+            if concurrent > 0:
+                # The server refused this one with ``concurrent`` of the account's requests in
+                # flight (this one counted or not), so the cap is at most that. The lower bound
+                # when our own count runs ahead of the server's (answers not read yet).
+                bound = min(bound, concurrent)
         if epoch == self.epoch and self.probe_to:
             # The probe went too far. Where the cap is between the ceiling and the probe, the
             # rest of this window's 429s tell (each seeing fewer in flight), not its successes:

@@ -128,12 +128,12 @@ local function est_succeeded(s, cfg, now, sent_with, in_flight, concurrent, satu
 end
 
 local function est_throttled(s, cfg, now, in_flight, concurrent, epoch, saturated)
+  local bound = math.max(0, in_flight - 1)
   if concurrent then
     est_count_others(s, cfg, concurrent - in_flight)
-  end
-  local bound = math.max(0, in_flight - 1)
-  if concurrent and concurrent > 0 then
-    bound = math.min(bound, concurrent)
+    if concurrent > 0 then
+      bound = math.min(bound, concurrent)
+    end
   end
   if epoch == s.epoch and s.probe_to > 0 then
     s.ceiling = math.min(bound, s.probe_to - 1)
