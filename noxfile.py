@@ -60,7 +60,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typing(session: nox.Session) -> None:
     """mypy --strict over the package, tests, benchmarks and doc examples."""
-    _install(session, "typing", "test", extras="[cli]")
+    _install(session, "typing", "test", "bench", extras="[cli]")
     # arq's types only: its runtime pin (redis-py < 6) would hold this environment's redis-py back.
     session.install("--no-deps", *nox.project.dependency_groups(PYPROJECT, "arq"))
     session.run("mypy", "--strict")
