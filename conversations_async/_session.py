@@ -254,8 +254,6 @@ class Session(AccountNamespaces, Lifecycle, RequestLoop):
         :mod:`conversations_async.errors`; never an aiohttp one.
         """
         # Not itself ``async``: it hands back the loop's coroutine, one frame fewer per request.
-        if self._observer is None:
-            return self._request(request, self.retry, self.timeout, None)
         return self._dispatch(request, self.retry, self.timeout)
 
     def request_structured(
@@ -264,8 +262,6 @@ class Session(AccountNamespaces, Lifecycle, RequestLoop):
         """Like :meth:`request`, with ``structure`` applied to the decoded JSON (a resource's
         record): one coroutine per request rather than two, so a caller waiting for a permit
         holds less (most of a large ``gather`` waits)."""
-        if self._observer is None:
-            return self._request(request, self.retry, self.timeout, None, structure=structure)
         return self._dispatch(request, self.retry, self.timeout, structure=structure)
 
     async def request_raw(self, request: Request) -> RawResponse:
