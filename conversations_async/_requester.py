@@ -6,8 +6,8 @@ Session itself, so no module imports a layer above it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol, TypeVar
 
 from yarl import URL
 
@@ -45,9 +45,12 @@ class Requester(Protocol):
         """Send ``request``; the decoded JSON of a 2xx answer, or a typed error."""
         ...
 
-    def request_structured(self, request: Request, structure: Callable[[JSON], R]) -> Awaitable[R]:
+    def request_structured(
+        self, request: Request, structure: Callable[[JSON], R]
+    ) -> Coroutine[Any, Any, R]:
         """Send ``request``; ``structure`` applied to the decoded JSON of a 2xx answer (what a
-        resource returns), or a typed error."""
+        resource returns), or a typed error. A coroutine (an ``async def`` will do): resource
+        methods return it as it is, so that it works with ``asyncio.create_task``."""
         ...
 
     async def request_raw(self, request: Request) -> RawResponse:

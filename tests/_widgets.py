@@ -4,6 +4,9 @@ route rows in test_emulator_new_resource.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any
+
 import attrs
 
 from conversations_async._pagination import AsyncPager
@@ -42,17 +45,17 @@ class Widgets(Resource):
 
     operations = (CREATE, FETCH, DELETE, LIST)
 
-    async def create(self, *, friendly_name: str | NotGiven = NOT_GIVEN) -> Widget:
+    def create(self, *, friendly_name: str | NotGiven = NOT_GIVEN) -> Coroutine[Any, Any, Widget]:
         """Create a widget."""
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, widget: str) -> Widget:
+    def fetch(self, widget: str) -> Coroutine[Any, Any, Widget]:
         """Fetch a widget by SID."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def delete(self, widget: str) -> None:
+    def delete(self, widget: str) -> Coroutine[Any, Any, None]:
         """Delete a widget."""
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncPager[Widget]:
         """Every widget, page by page."""

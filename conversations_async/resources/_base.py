@@ -4,8 +4,8 @@ A resource is a small file: its operations declared once (:class:`~._sansio.Oper
 params record), and typed methods that hand their arguments to the kit::
 
     class Roles(Resource):
-        async def fetch(self, role: str) -> Role:
-            return await self._call(FETCH, locals())
+        def fetch(self, role: str) -> Coroutine[Any, Any, Role]:
+            return self._call(FETCH, locals())
 
 The kit builds the path from the operation's template (every segment encoded), checks and
 encodes the parameters, sends through the :class:`Requester`, and structures the answer (or
@@ -14,7 +14,7 @@ pages a list). Resources depend on the small :class:`Requester` protocol, never 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 import attrs
@@ -24,6 +24,7 @@ from .._pagination import AsyncPager
 from .._requester import Requester
 from .._sansio import Operation, Request, scope_path
 from .._types import JSON
+from ..errors import InvalidArgumentError
 
 R = TypeVar("R")
 
@@ -76,12 +77,20 @@ class Resource:
     def _request(self, operation: Operation[Any], arguments: Mapping[str, Any]) -> Request:
         return operation.request(self._service, arguments)
 
-    def _call(self, operation: Operation[R], arguments: Mapping[str, Any]) -> Awaitable[R]:
-        """One call of ``operation`` (``arguments``: the method's ``locals()``), its answer
-        structured as the operation's record. Not itself a coroutine: the method awaits the
-        request loop's, so that a call waiting for a permit is one coroutine fewer (and invalid
-        arguments still raise when the method is awaited, before anything is sent)."""
-        request = operation.request(self._service, arguments)
+    def _call(
+        self, operation: Operation[R], arguments: Mapping[str, Any]
+    ) -> Coroutine[Any, Any, R]:
+        """One call of ``operation`` (``arguments``: the method's ``locals()``): the request
+        loop's own coroutine, which structures the answer as the operation's record.
+
+        The methods are plain functions that return it, not coroutines that await it: a call
+        waiting for a permit (most of a large ``gather``) then holds neither the method's
+        coroutine nor its ``locals()``. The arguments are checked here; invalid ones raise
+        when the coroutine is awaited, as from an ``async def``, before anything is sent."""
+        try:
+            request = operation.request(self._service, arguments)
+        except InvalidArgumentError as error:
+            return _raise(error)
         assert operation.record is not None
         return self._requester.request_structured(request, self._structurer(operation.record))
 
@@ -110,6 +119,11 @@ class Resource:
             page_size=page_size,
             max_page_size=max_page_size,
         )
+
+
+async def _raise(error: InvalidArgumentError) -> Any:
+    """What awaiting a call with invalid arguments does."""
+    raise error
 
 
 N = TypeVar("N", bound=Resource)

@@ -3,7 +3,7 @@ senders, email addresses, …) create a conversation for an inbound message, and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -170,7 +170,7 @@ class AddressConfigurations(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         *,
         type: AddressType | str,
@@ -185,7 +185,7 @@ class AddressConfigurations(Resource):
         auto_creation_studio_flow_sid: str | NotGiven = NOT_GIVEN,
         auto_creation_studio_retry_count: int | NotGiven = NOT_GIVEN,
         address_country: str | NotGiven = NOT_GIVEN,
-    ) -> AddressConfiguration:
+    ) -> Coroutine[Any, Any, AddressConfiguration]:
         """Configure one address; returns its configuration.
 
         ``type`` is the channel (``sms``, ``whatsapp``, ``messenger``, ``gbm``, ``email``,
@@ -195,14 +195,14 @@ class AddressConfigurations(Resource):
         ``auto_creation_studio_flow_sid`` and takes the ``studio`` fields only. Not resent
         after a 5xx, timeout or disconnect.
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, address_configuration: str) -> AddressConfiguration:
+    def fetch(self, address_configuration: str) -> Coroutine[Any, Any, AddressConfiguration]:
         """A configuration by its SID (``IG…``) or by its address. Retried on 429, 5xx,
         timeouts and disconnects."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         address_configuration: str,
         *,
@@ -215,16 +215,16 @@ class AddressConfigurations(Resource):
         auto_creation_webhook_filters: Sequence[str] | NotGiven = NOT_GIVEN,
         auto_creation_studio_flow_sid: str | NotGiven = NOT_GIVEN,
         auto_creation_studio_retry_count: int | NotGiven = NOT_GIVEN,
-    ) -> AddressConfiguration:
+    ) -> Coroutine[Any, Any, AddressConfiguration]:
         """Change a configuration (by SID or address); returns it. With
         ``auto_creation_type`` given, another type's fields are refused before sending. Not
         resent after a 5xx, timeout or disconnect."""
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, address_configuration: str) -> None:
+    def delete(self, address_configuration: str) -> Coroutine[Any, Any, None]:
         """Remove a configuration (by SID or address): messages to the address no longer
         create conversations. Retried like every delete."""
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self,

@@ -3,7 +3,8 @@ The client SDKs register them; the REST API reads and removes them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import attrs
 
@@ -50,14 +51,14 @@ class Bindings(Resource):
 
     operations = (FETCH, DELETE, LIST)
 
-    async def fetch(self, binding: str) -> Binding:
+    def fetch(self, binding: str) -> Coroutine[Any, Any, Binding]:
         """A binding by SID (``BS…``, checked before sending). Retried on 429, 5xx, timeouts
         and disconnects."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def delete(self, binding: str) -> None:
+    def delete(self, binding: str) -> Coroutine[Any, Any, None]:
         """Remove a binding: its device gets no more pushes. Retried like every delete."""
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 import attrs
 
@@ -119,25 +121,25 @@ class AccountConfig(Resource):
 
     operations = (FETCH, UPDATE)
 
-    async def fetch(self) -> Configuration:
+    def fetch(self) -> Coroutine[Any, Any, Configuration]:
         """The account's configuration. Retried on 429, 5xx, timeouts and disconnects."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         *,
         default_chat_service_sid: str | NotGiven = NOT_GIVEN,
         default_messaging_service_sid: str | NotGiven = NOT_GIVEN,
         default_inactive_timer: timedelta | str | NotGiven = NOT_GIVEN,
         default_closed_timer: timedelta | str | NotGiven = NOT_GIVEN,
-    ) -> Configuration:
+    ) -> Coroutine[Any, Any, Configuration]:
         """Change the account's settings; returns the new configuration.
 
         The timers are a ``timedelta`` or ISO 8601 text: inactive at least 1 minute, closed
         at least 10 (Twilio's minimums, checked before sending). Only the parameters you pass
         are sent. Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
 
 class ServiceConfig(Resource):
@@ -147,25 +149,25 @@ class ServiceConfig(Resource):
 
     operations = (SERVICE_FETCH, SERVICE_UPDATE)
 
-    async def fetch(self) -> ServiceConfiguration:
+    def fetch(self) -> Coroutine[Any, Any, ServiceConfiguration]:
         """The service's configuration. Retried on 429, 5xx, timeouts and disconnects."""
-        return await self._call(SERVICE_FETCH, locals())
+        return self._call(SERVICE_FETCH, locals())
 
-    async def update(
+    def update(
         self,
         *,
         default_conversation_creator_role_sid: str | NotGiven = NOT_GIVEN,
         default_conversation_role_sid: str | NotGiven = NOT_GIVEN,
         default_chat_service_role_sid: str | NotGiven = NOT_GIVEN,
         reachability_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> ServiceConfiguration:
+    ) -> Coroutine[Any, Any, ServiceConfiguration]:
         """Change the service's settings; returns the new configuration.
 
         The role SIDs (``RL…``) are the conversation role of a conversation's creator, the
         conversation role of a participant added to one, and the service role of a new user.
         Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(SERVICE_UPDATE, locals())
+        return self._call(SERVICE_UPDATE, locals())
 
 
 class NotificationConfig(Resource):
@@ -180,12 +182,12 @@ class NotificationConfig(Resource):
 
     operations = (NOTIFICATIONS_FETCH, NOTIFICATIONS_UPDATE)
 
-    async def fetch(self) -> NotificationConfiguration:
+    def fetch(self) -> Coroutine[Any, Any, NotificationConfiguration]:
         """The service's notification settings. Retried on 429, 5xx, timeouts and
         disconnects."""
-        return await self._call(NOTIFICATIONS_FETCH, locals())
+        return self._call(NOTIFICATIONS_FETCH, locals())
 
-    async def update(
+    def update(
         self,
         *,
         log_enabled: bool | NotGiven = NOT_GIVEN,
@@ -201,7 +203,7 @@ class NotificationConfig(Resource):
         removed_from_conversation_sound: str | NotGiven = NOT_GIVEN,
         new_message_with_media_enabled: bool | NotGiven = NOT_GIVEN,
         new_message_with_media_template: str | NotGiven = NOT_GIVEN,
-    ) -> NotificationConfiguration:
+    ) -> Coroutine[Any, Any, NotificationConfiguration]:
         """Change the service's notification settings; returns the new ones.
 
         ``new_message_*`` is Twilio's ``NewMessage.*`` (``new_message_with_media_*``:
@@ -209,4 +211,4 @@ class NotificationConfig(Resource):
         ``removed_from_conversation_*`` ``RemovedFromConversation.*``. Only the parameters
         you pass are sent. Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(NOTIFICATIONS_UPDATE, locals())
+        return self._call(NOTIFICATIONS_UPDATE, locals())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -191,7 +191,7 @@ class ConversationWebhooks(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         conversation: str,
         *,
@@ -202,7 +202,7 @@ class ConversationWebhooks(Resource):
         configuration_triggers: Sequence[str] | NotGiven = NOT_GIVEN,
         configuration_flow_sid: str | NotGiven = NOT_GIVEN,
         configuration_replay_after: int | NotGiven = NOT_GIVEN,
-    ) -> ConversationWebhook:
+    ) -> Coroutine[Any, Any, ConversationWebhook]:
         """Attach a webhook to ``conversation``; returns the new
         :class:`~conversations_async.models.ConversationWebhook`.
 
@@ -219,17 +219,17 @@ class ConversationWebhooks(Resource):
         :class:`~conversations_async.errors.BadRequestError` (50361) when the conversation has
         five webhooks already. Retried on 429 and never-connected errors only.
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, conversation: str, webhook: str) -> ConversationWebhook:
+    def fetch(self, conversation: str, webhook: str) -> Coroutine[Any, Any, ConversationWebhook]:
         """Fetch one webhook of ``conversation`` by its ``WH…`` SID.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         conversation: str,
         webhook: str,
@@ -239,21 +239,21 @@ class ConversationWebhooks(Resource):
         configuration_filters: Sequence[str] | NotGiven = NOT_GIVEN,
         configuration_triggers: Sequence[str] | NotGiven = NOT_GIVEN,
         configuration_flow_sid: str | NotGiven = NOT_GIVEN,
-    ) -> ConversationWebhook:
+    ) -> Coroutine[Any, Any, ConversationWebhook]:
         """Change a webhook's configuration (its target cannot change); returns the new record.
 
         Only the parameters you pass are sent; a list replaces the one the webhook had.
         Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, conversation: str, webhook: str) -> None:
+    def delete(self, conversation: str, webhook: str) -> Coroutine[Any, Any, None]:
         """Detach a webhook (e.g. a bot handing the conversation over to a person).
 
         Raises :class:`~conversations_async.errors.NotFoundError` when it is not there (also
         for a retried delete that had already been applied).
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self, conversation: str, *, limit: int | None = None, page_size: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -219,7 +219,7 @@ class Conversations(Resource):
 
     operations = (CREATE, CREATE_WITH_PARTICIPANTS, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         *,
         friendly_name: str | NotGiven = NOT_GIVEN,
@@ -234,15 +234,15 @@ class Conversations(Resource):
         bindings_email_address: str | NotGiven = NOT_GIVEN,
         bindings_email_name: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Conversation:
+    ) -> Coroutine[Any, Any, Conversation]:
         """Create a conversation. Returns the new :class:`~conversations_async.models.Conversation`.
 
         Raises :class:`~conversations_async.errors.ConflictError` (code 50353) when
         ``unique_name`` is taken. Retried on 429 and never-connected errors only.
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def create_with_participants(
+    def create_with_participants(
         self,
         participants: Iterable[ParticipantSpec] = (),
         *,
@@ -258,7 +258,7 @@ class Conversations(Resource):
         bindings_email_address: str | NotGiven = NOT_GIVEN,
         bindings_email_name: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Conversation:
+    ) -> Coroutine[Any, Any, Conversation]:
         """Create a conversation with up to 10 participants in one request
         (``POST /v1/ConversationWithParticipants``).
 
@@ -270,13 +270,13 @@ class Conversations(Resource):
         returned. If one participant cannot be added, Twilio fails the whole request (codes
         50424-50427) and releases what it made.
         """
-        return await self._call(CREATE_WITH_PARTICIPANTS, locals())
+        return self._call(CREATE_WITH_PARTICIPANTS, locals())
 
-    async def fetch(self, conversation: str) -> Conversation:
+    def fetch(self, conversation: str) -> Coroutine[Any, Any, Conversation]:
         """Fetch a conversation by its ``CH…`` SID or its unique name."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         conversation: str,
         *,
@@ -292,23 +292,23 @@ class Conversations(Resource):
         bindings_email_address: str | NotGiven = NOT_GIVEN,
         bindings_email_name: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Conversation:
+    ) -> Coroutine[Any, Any, Conversation]:
         """Change a conversation (by SID or unique name); returns the updated record.
 
         Closing it (``state="closed"``) is final and frees its participants' SMS/WhatsApp
         bindings for use in other conversations. Not resent after a 5xx or timeout.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(
+    def delete(
         self, conversation: str, *, webhook_enabled: bool | NotGiven = NOT_GIVEN
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """Delete a conversation (by SID or unique name) with its participants and messages.
 
         ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled``. Raises
         :class:`~conversations_async.errors.NotFoundError` when it does not exist.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self,

@@ -4,7 +4,7 @@ repr, a log line or an error."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, Final
 
 import attrs
@@ -145,7 +145,7 @@ class Credentials(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         *,
         type: CredentialType | str,
@@ -155,7 +155,7 @@ class Credentials(Resource):
         sandbox: bool | NotGiven = NOT_GIVEN,
         api_key: str | NotGiven = NOT_GIVEN,
         secret: str | NotGiven = NOT_GIVEN,
-    ) -> Credential:
+    ) -> Coroutine[Any, Any, Credential]:
         """Add a push credential; returns it (without its secrets).
 
         Each type needs its own secrets and takes no other type's (checked before sending):
@@ -163,14 +163,14 @@ class Credentials(Resource):
         ``gcm`` an ``api_key``; ``sandbox`` is for ``apn`` only. ``type`` is ``apn``,
         ``fcm`` or ``gcm`` (in any case). Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, credential: str) -> Credential:
+    def fetch(self, credential: str) -> Coroutine[Any, Any, Credential]:
         """A credential by SID (``CR…``, checked before sending). Retried on 429, 5xx,
         timeouts and disconnects."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         credential: str,
         *,
@@ -181,17 +181,17 @@ class Credentials(Resource):
         sandbox: bool | NotGiven = NOT_GIVEN,
         api_key: str | NotGiven = NOT_GIVEN,
         secret: str | NotGiven = NOT_GIVEN,
-    ) -> Credential:
+    ) -> Coroutine[Any, Any, Credential]:
         """Change a credential (e.g. a renewed certificate); returns it (without its secrets).
 
         With ``type`` given, another type's secrets are refused before sending. Not resent
         after a 5xx, timeout or disconnect.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, credential: str) -> None:
+    def delete(self, credential: str) -> Coroutine[Any, Any, None]:
         """Remove a credential; pushes that use it stop. Retried like every delete."""
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self, *, limit: int | None = None, page_size: int | None = None

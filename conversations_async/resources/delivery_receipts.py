@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Coroutine
+from typing import Any, Final
 
 from .._pagination import AsyncPager
 from .._sansio import Operation
@@ -42,13 +43,15 @@ class DeliveryReceipts(Resource):
 
     operations = (FETCH, LIST)
 
-    async def fetch(self, conversation: str, message: str, receipt: str) -> DeliveryReceipt:
+    def fetch(
+        self, conversation: str, message: str, receipt: str
+    ) -> Coroutine[Any, Any, DeliveryReceipt]:
         """Fetch one receipt (``DY…``) of ``message`` (``IM…``) in ``conversation``.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
     def list(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -172,7 +172,7 @@ class Messages(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         conversation: str,
         *,
@@ -186,7 +186,7 @@ class Messages(Resource):
         content_variables: Mapping[str, Any] | NotGiven = NOT_GIVEN,
         subject: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Message:
+    ) -> Coroutine[Any, Any, Message]:
         """Post a message to ``conversation``; returns the new
         :class:`~conversations_async.models.Message`.
 
@@ -204,17 +204,17 @@ class Messages(Resource):
         Retried on 429 and when the connection was never made; not resent after a 5xx,
         timeout or disconnect (the message may have been posted).
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, conversation: str, message: str) -> Message:
+    def fetch(self, conversation: str, message: str) -> Coroutine[Any, Any, Message]:
         """Fetch one message by its ``IM…`` SID.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         conversation: str,
         message: str,
@@ -226,22 +226,22 @@ class Messages(Resource):
         attributes: JSON | NotGiven = NOT_GIVEN,
         subject: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Message:
+    ) -> Coroutine[Any, Any, Message]:
         """Change a message; returns the updated record. Only the parameters you pass are
         sent (the same rules as :meth:`create`); its media and template cannot be changed.
 
         Not resent after a 5xx, timeout or disconnect; retried on 429 and when the connection
         was never made.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(
+    def delete(
         self,
         conversation: str,
         message: str,
         *,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """Remove a message (and its delivery receipts) from the conversation.
 
         ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled``. Raises
@@ -249,7 +249,7 @@ class Messages(Resource):
         retried after a 5xx or timeout, so a retried delete that had been applied answers
         NotFoundError.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self,

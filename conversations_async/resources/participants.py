@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Coroutine, Iterable
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -96,7 +97,7 @@ class Participants(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         conversation: str,
         *,
@@ -109,7 +110,7 @@ class Participants(Resource):
         date_created: datetime | NotGiven = NOT_GIVEN,
         date_updated: datetime | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Participant:
+    ) -> Coroutine[Any, Any, Participant]:
         """Add a participant to ``conversation`` (a ``CH…`` SID or the conversation's unique name).
 
         A chat participant needs ``identity``; an SMS/WhatsApp one ``messaging_binding_address``
@@ -130,17 +131,17 @@ class Participants(Resource):
         disconnect, because the participant may already exist: a bulk job should use
         ``create_many``, which reads back before creating again.
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, conversation: str, participant: str) -> Participant:
+    def fetch(self, conversation: str, participant: str) -> Coroutine[Any, Any, Participant]:
         """Fetch one participant by its ``MB…`` SID or by its identity.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects (a read is safe to repeat).
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         conversation: str,
         participant: str,
@@ -155,7 +156,7 @@ class Participants(Resource):
         last_read_message_index: int | NotGiven | None = NOT_GIVEN,
         last_read_timestamp: datetime | str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> Participant:
+    ) -> Coroutine[Any, Any, Participant]:
         """Change a participant (addressed by ``MB…`` SID or identity); returns the new record.
 
         Only the parameters you pass are sent. ``None`` clears a field that Twilio lets you
@@ -166,15 +167,15 @@ class Participants(Resource):
         Not resent after a 5xx, timeout or disconnect (it may have been applied); retried on
         429 and when the connection was never made.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(
+    def delete(
         self,
         conversation: str,
         participant: str,
         *,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """Remove a participant (by ``MB…`` SID or identity) from the conversation.
 
         ``webhook_enabled`` sends ``X-Twilio-Webhook-Enabled`` (twilio-python builds that header
@@ -183,7 +184,7 @@ class Participants(Resource):
         retried after a 5xx or timeout, so a retried delete that had already been applied
         answers NotFoundError.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self, conversation: str, *, limit: int | None = None, page_size: int | None = None

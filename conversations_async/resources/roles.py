@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -104,13 +104,13 @@ class Roles(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         *,
         friendly_name: str,
         type: RoleType | str,
         permission: Sequence[RolePermission | str],
-    ) -> Role:
+    ) -> Coroutine[Any, Any, Role]:
         """Create a role; returns the new :class:`~conversations_async.models.Role`.
 
         ``friendly_name`` is at most 64 characters; ``type`` is ``"conversation"`` or
@@ -124,33 +124,35 @@ class Roles(Resource):
         argument is invalid. Retried on 429 and when the connection was never made; not
         resent after a 5xx, timeout or disconnect (the role may have been created).
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, role: str) -> Role:
+    def fetch(self, role: str) -> Coroutine[Any, Any, Role]:
         """Fetch one role by its ``RL…`` SID.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(self, role: str, *, permission: Sequence[RolePermission | str]) -> Role:
+    def update(
+        self, role: str, *, permission: Sequence[RolePermission | str]
+    ) -> Coroutine[Any, Any, Role]:
         """Replace a role's permissions with ``permission`` (a permission left out is taken
         away); its name and type cannot change. Returns the updated record.
 
         Not resent after a 5xx, timeout or disconnect; retried on 429 and when the connection
         was never made.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, role: str) -> None:
+    def delete(self, role: str) -> Coroutine[Any, Any, None]:
         """Delete a role.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when it is not there; a
         delete is retried after a 5xx or timeout, so a retried delete that had been applied
         answers NotFoundError.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncPager[Role]:
         """Every role of the service (Twilio's defaults included), page by page; ``page_size``

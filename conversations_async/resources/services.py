@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
+from typing import Any
+
 import attrs
 
 from .._pagination import AsyncPager
@@ -38,7 +41,7 @@ class Services(Resource):
 
     operations = (CREATE, FETCH, DELETE, LIST)
 
-    async def create(self, *, friendly_name: str) -> Service:
+    def create(self, *, friendly_name: str) -> Coroutine[Any, Any, Service]:
         """Create a Conversation Service named ``friendly_name`` (at most 256 characters);
         returns the new :class:`~conversations_async.models.Service`. Twilio gives it its
         default roles.
@@ -46,23 +49,23 @@ class Services(Resource):
         Retried on 429 and when the connection was never made; not resent after a 5xx, timeout
         or disconnect (the service may have been created).
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, service: str) -> Service:
+    def fetch(self, service: str) -> Coroutine[Any, Any, Service]:
         """Fetch a service by its ``IS…`` SID.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def delete(self, service: str) -> None:
+    def delete(self, service: str) -> Coroutine[Any, Any, None]:
         """Delete a service and everything it holds: its conversations (with their
         participants and messages), users, roles and settings. This cannot be undone.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when it is not there.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self, *, limit: int | None = None, page_size: int | None = None

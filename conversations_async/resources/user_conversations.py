@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -76,7 +78,7 @@ class UserConversations(Resource):
 
     operations = (FETCH, UPDATE, DELETE, LIST)
 
-    async def fetch(self, user: str, conversation: str) -> UserConversation:
+    def fetch(self, user: str, conversation: str) -> Coroutine[Any, Any, UserConversation]:
         """The user's view of one conversation: its unread count, the participant's last read
         message and the notification level.
 
@@ -84,9 +86,9 @@ class UserConversations(Resource):
         conversation, or the user's participation in it is absent. Retried on 429, 5xx,
         timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         user: str,
         conversation: str,
@@ -94,7 +96,7 @@ class UserConversations(Resource):
         notification_level: NotificationLevel | str | NotGiven = NOT_GIVEN,
         last_read_timestamp: datetime | NotGiven = NOT_GIVEN,
         last_read_message_index: int | NotGiven | None = NOT_GIVEN,
-    ) -> UserConversation:
+    ) -> Coroutine[Any, Any, UserConversation]:
         """Mute (``notification_level="muted"``) or unmute (``"default"``) the conversation
         for the user, or move the user's read horizon: ``last_read_message_index`` (the index
         of the last message read; ``None`` clears it) and ``last_read_timestamp`` (an aware
@@ -103,16 +105,16 @@ class UserConversations(Resource):
         Returns the updated record. Not resent after a 5xx, timeout or disconnect; retried on
         429 and when the connection was never made.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, user: str, conversation: str) -> None:
+    def delete(self, user: str, conversation: str) -> Coroutine[Any, Any, None]:
         """The user leaves the conversation: its participant is removed.
 
         Raises :class:`~conversations_async.errors.NotFoundError` when the user is not in it;
         a delete is retried after a 5xx or timeout, so a retried delete that had been applied
         answers NotFoundError.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(
         self, user: str, *, limit: int | None = None, page_size: int | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, Final
 
 import attrs
@@ -101,7 +101,7 @@ class Users(Resource):
 
     operations = (CREATE, FETCH, UPDATE, DELETE, LIST)
 
-    async def create(
+    def create(
         self,
         *,
         identity: str,
@@ -109,7 +109,7 @@ class Users(Resource):
         attributes: JSON | NotGiven = NOT_GIVEN,
         role_sid: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> User:
+    ) -> Coroutine[Any, Any, User]:
         """Create the user ``identity`` (unique within the service, case-sensitive, at most
         256 characters); returns the new :class:`~conversations_async.models.User`.
 
@@ -123,18 +123,18 @@ class Users(Resource):
         identity is taken. Retried on 429 and when the connection was never made; not resent
         after a 5xx, timeout or disconnect (the user may have been created).
         """
-        return await self._call(CREATE, locals())
+        return self._call(CREATE, locals())
 
-    async def fetch(self, user: str) -> User:
+    def fetch(self, user: str) -> Coroutine[Any, Any, User]:
         """Fetch one user by its ``US…`` SID or its identity (the only answer that may carry
         ``is_online`` and ``is_notifiable``).
 
         Raises :class:`~conversations_async.errors.NotFoundError` when absent. Retried on 429,
         5xx, timeouts and disconnects.
         """
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         user: str,
         *,
@@ -142,23 +142,25 @@ class Users(Resource):
         attributes: JSON | NotGiven = NOT_GIVEN,
         role_sid: str | NotGiven = NOT_GIVEN,
         webhook_enabled: bool | NotGiven = NOT_GIVEN,
-    ) -> User:
+    ) -> Coroutine[Any, Any, User]:
         """Change a user (by SID or identity); returns the updated record. Only what you pass
         is sent; the identity cannot be changed.
 
         Not resent after a 5xx, timeout or disconnect; retried on 429 and when the connection
         was never made.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
-    async def delete(self, user: str, *, webhook_enabled: bool | NotGiven = NOT_GIVEN) -> None:
+    def delete(
+        self, user: str, *, webhook_enabled: bool | NotGiven = NOT_GIVEN
+    ) -> Coroutine[Any, Any, None]:
         """Delete a user (by SID or identity).
 
         Raises :class:`~conversations_async.errors.NotFoundError` when it is not there; a
         delete is retried after a 5xx or timeout, so a retried delete that had been applied
         answers NotFoundError.
         """
-        await self._send(DELETE, locals())
+        return self._send(DELETE, locals())
 
     def list(self, *, limit: int | None = None, page_size: int | None = None) -> AsyncPager[User]:
         """Every user of the service, page by page; ``page_size`` is 1 to 50.

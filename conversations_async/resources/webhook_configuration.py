@@ -4,7 +4,7 @@ go, and which events fire."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import attrs
@@ -105,11 +105,11 @@ class AccountWebhookConfig(Resource):
 
     operations = (FETCH, UPDATE)
 
-    async def fetch(self) -> WebhookConfiguration:
+    def fetch(self) -> Coroutine[Any, Any, WebhookConfiguration]:
         """The account's webhook configuration. Retried on 429, 5xx, timeouts and disconnects."""
-        return await self._call(FETCH, locals())
+        return self._call(FETCH, locals())
 
-    async def update(
+    def update(
         self,
         *,
         method: WebhookMethod | str | NotGiven = NOT_GIVEN,
@@ -117,14 +117,14 @@ class AccountWebhookConfig(Resource):
         pre_webhook_url: str | NotGiven = NOT_GIVEN,
         post_webhook_url: str | NotGiven = NOT_GIVEN,
         target: WebhookConfigurationTarget | str | NotGiven = NOT_GIVEN,
-    ) -> WebhookConfiguration:
+    ) -> Coroutine[Any, Any, WebhookConfiguration]:
         """Change the account's webhooks; returns the new configuration.
 
         ``method`` is ``GET`` or ``POST``; ``filters`` the events that fire (a list replaces
         the one configured); ``target`` ``webhook`` (your URLs) or ``flex``. Only the
         parameters you pass are sent. Not resent after a 5xx, timeout or disconnect.
         """
-        return await self._call(UPDATE, locals())
+        return self._call(UPDATE, locals())
 
 
 class ServiceWebhookConfig(Resource):
@@ -137,18 +137,18 @@ class ServiceWebhookConfig(Resource):
 
     operations = (SERVICE_FETCH, SERVICE_UPDATE)
 
-    async def fetch(self) -> ServiceWebhookConfiguration:
+    def fetch(self) -> Coroutine[Any, Any, ServiceWebhookConfiguration]:
         """The service's webhook configuration (every field ``None`` until configured)."""
-        return await self._call(SERVICE_FETCH, locals())
+        return self._call(SERVICE_FETCH, locals())
 
-    async def update(
+    def update(
         self,
         *,
         pre_webhook_url: str | NotGiven = NOT_GIVEN,
         post_webhook_url: str | NotGiven = NOT_GIVEN,
         filters: Sequence[str] | NotGiven = NOT_GIVEN,
         method: WebhookMethod | str | NotGiven = NOT_GIVEN,
-    ) -> ServiceWebhookConfiguration:
+    ) -> Coroutine[Any, Any, ServiceWebhookConfiguration]:
         """Change the service's webhooks; returns the new configuration (see
         :meth:`AccountWebhookConfig.update`)."""
-        return await self._call(SERVICE_UPDATE, locals())
+        return self._call(SERVICE_UPDATE, locals())

@@ -9,32 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _operations import operations, resources
 from _signatures import disagreements
 
-from conversations_async import ServiceScope, Session
 from conversations_async._sansio import Operation
 from conversations_async._types import NOT_GIVEN, NotGiven
-from conversations_async.resources import Resource, namespace
+from conversations_async.resources import Resource
 from conversations_async.resources.participants import UPDATE
 
 PAGER_OPTIONS = {"limit": int | None, "page_size": int | None}
-
-
-def resources() -> list[type[Resource]]:
-    found: dict[str, type[Resource]] = {}
-    for holder in (Session, ServiceScope):
-        for value in vars(holder).values():
-            if isinstance(value, namespace):
-                found[value.resource.__name__] = value.resource
-        for base in holder.__mro__:
-            for value in vars(base).values():
-                if isinstance(value, namespace):
-                    found[value.resource.__name__] = value.resource
-    return sorted(found.values(), key=lambda cls: cls.__name__)
-
-
-def operations() -> list[tuple[type[Resource], Operation[Any]]]:
-    return [(cls, op) for cls in resources() for op in cls.operations]
 
 
 def test_every_namespace_declares_its_operations() -> None:
