@@ -12,10 +12,7 @@ from conversations_async.resources import Resource, namespace
 def resources() -> list[type[Resource]]:
     found: dict[str, type[Resource]] = {}
     for holder in (Session, ServiceScope):
-        for value in vars(holder).values():
-            if isinstance(value, namespace):
-                found[value.resource.__name__] = value.resource
-        for base in holder.__mro__:
+        for base in holder.__mro__:  # the holder itself first, then the shared namespaces
             for value in vars(base).values():
                 if isinstance(value, namespace):
                     found[value.resource.__name__] = value.resource
