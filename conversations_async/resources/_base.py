@@ -15,7 +15,7 @@ pages a list). Resources depend on the small :class:`Requester` protocol, never 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
+from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar, overload
 
 import attrs
 
@@ -121,7 +121,7 @@ class Resource:
         )
 
 
-async def _raise(error: InvalidArgumentError) -> Any:
+async def _raise(error: InvalidArgumentError) -> NoReturn:
     """What awaiting a call with invalid arguments does."""
     raise error
 
