@@ -344,6 +344,9 @@ def measure(client: str, job: Job) -> dict[str, Any]:
         "system_s": usage.ru_stime - usage_before.ru_stime,
         "context_switches": (usage.ru_nvcsw + usage.ru_nivcsw)
         - (usage_before.ru_nvcsw + usage_before.ru_nivcsw),
+        # Waits for the server (voluntary) and a memory growth the kernel pays for: system_s.
+        "voluntary_switches": usage.ru_nvcsw - usage_before.ru_nvcsw,
+        "minor_faults": usage.ru_minflt - usage_before.ru_minflt,
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "rss_before_kib": rss_before,
         "rss_samples": outcome.rss_samples,
