@@ -15,7 +15,6 @@ fields they relate, as :meth:`Params.check`.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final, Literal, NamedTuple, cast
@@ -144,39 +143,26 @@ def _encoder(cls: type[Params], fields: tuple[_Field, ...]) -> _Encoder:
         "_check": cls.check,
     }
     used = {where for _, _, where, _, _ in fields}
-    names = [name for name, *_ in fields]
-    values = [f"v{index}" for index in range(len(names))]
-    lines = ["def encode(arguments, prefix):"]
-    if len(names) > 1:
-        # A method's locals() hold every name: one C call reads them all, where a get per
-        # name cost a call each. A mapping that leaves some out is read name by name.
-        namespace["_read_all"] = operator.itemgetter(*names)
-        lines += [
-            f"  try: {', '.join(values)} = _read_all(arguments)",
-            "  except KeyError:",
-            "    get = arguments.get",
-            *(f"    v{index} = get({name!r}, _NOT_GIVEN)" for index, name in enumerate(names)),
-        ]
-    elif names:
-        lines.append(f"  v0 = arguments.get({names[0]!r}, _NOT_GIVEN)")
-    lines += [
+    lines = [
+        "def encode(arguments, prefix):",
+        "  get = arguments.get",
         "  given = {}",
         *(f"  {where} = []" for where in ("form", "query") if where in used),
         *(["  header = {}"] if "header" in used else []),
     ]
     for index, (name, wire, where, encode, nullable) in enumerate(fields):
         namespace[f"_encode{index}"] = encode
-        value = f"v{index}"
         lines += [
-            f"  if {value} is not _NOT_GIVEN:",
-            f"    given[{name!r}] = {value}",
+            f"  value = get({name!r}, _NOT_GIVEN)",
+            "  if value is not _NOT_GIVEN:",
+            f"    given[{name!r}] = value",
         ]
         indent = "    "
         if nullable:
-            lines += [f"    if {value} is None: text = _NULL", "    else:"]
+            lines += ["    if value is None: text = _NULL", "    else:"]
             indent = "      "
         lines += [
-            f"{indent}try: text = _encode{index}(prefix + {name!r}, {value})",
+            f"{indent}try: text = _encode{index}(prefix + {name!r}, value)",
             f"{indent}except _InvalidArgumentError: raise",
             # A value whose own methods raise is still bad input.
             f"{indent}except Exception as exc: raise _raised(prefix + {name!r}, exc) from exc",

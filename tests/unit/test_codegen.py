@@ -40,4 +40,4 @@ def test_a_refused_argument_shows_the_encoders_line_that_checked_it() -> None:
         CREATE.request(None, arguments)
     text = _failure(lambda: CREATE.request(None, arguments))
     assert "<encode NewParticipant #" in text
-    assert "text = _encode0(prefix + 'identity', v0)" in text
+    assert "text = _encode0(prefix + 'identity', value)" in text
