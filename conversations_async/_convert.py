@@ -362,44 +362,25 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     return made
 
 
-_STRUCTURERS: dict[type, Callable[[Any], Any]] = {}
-
-
-def structurer(cls: type[R]) -> Callable[[Any], R]:
-    """:func:`structure` for one record type, made the first time it is asked for: what a
-    request holds to structure its answer (one call where ``structure`` costs two)."""
-    known = _STRUCTURERS.get(cls)
-    if known is None:
-        known = _STRUCTURERS[cls] = _make_structurer(cls)
-    return known
-
-
-def _make_structurer(cls: type[R]) -> Callable[[Any], R]:
-    try:
-        fast = _fast_structurer(cls)
-    except Exception:  # a class this cannot read (unresolvable hints): cattrs alone
-        fast = None
-    if fast is None:
-        return functools.partial(_structure_slowly, cls=cls)
-    checked_fast = fast
-
-    def structure_record(data: Any) -> R:
-        try:
-            made: R = checked_fast(data)
-            return made
-        except Exception:  # unusual or invalid: cattrs decides, and says why
-            pass  # (outside this handler, so that its error does not chain to this one)
-        return _structure_slowly(data, cls)
-
-    return structure_record
+_FAST: dict[type, Callable[[Any], Any] | None] = {}
 
 
 def structure(data: Any, cls: type[R]) -> R:
     """Structure ``data`` into ``cls``, raising :class:`ResponseValidationError` with the body."""
-    return structurer(cls)(data)
-
-
-def _structure_slowly(data: Any, cls: type[R]) -> R:
+    try:
+        fast = _FAST[cls]
+    except KeyError:
+        try:
+            fast = _fast_structurer(cls)
+        except Exception:  # a class this cannot read (unresolvable hints): cattrs alone
+            fast = None
+        _FAST[cls] = fast
+    if fast is not None:
+        try:
+            made: R = fast(data)
+            return made
+        except Exception:  # unusual or invalid: cattrs decides, and says why
+            pass
     try:
         return converter.structure(data, cls)
     except Exception as exc:  # cattrs raises several kinds; all mean "this body is not a cls"

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar, overload
 
 import attrs
 
-from .._convert import structurer
+from .._convert import structure as structure_json
 from .._pagination import AsyncPager
 from .._requester import Requester
 from .._sansio import Operation, Request, scope_path
@@ -59,7 +59,7 @@ class Resource:
         """Structure Twilio's JSON as a record of this scope (a service-scoped record always
         names its service); :class:`~conversations_async.errors.ResponseValidationError` when
         it is not one."""
-        record = structurer(cls)(data)
+        record = structure_json(data, cls)
         if self._service is not None and getattr(record, "chat_service_sid", self) is None:
             # Twilio's default-scope JSON may leave chat_service_sid out; the scope knows it.
             # (A record without that field at all gives ``self`` here and is left alone.)
@@ -71,11 +71,7 @@ class Resource:
         it until its answer comes)."""
         known = self._structurers.get(cls)
         if known is None:
-            if self._service is None and type(self).structure is Resource.structure:
-                known = structurer(cls)  # the account's scope has nothing to fill in
-            else:
-                known = lambda data: self.structure(data, cls)  # noqa: E731
-            self._structurers[cls] = known
+            known = self._structurers[cls] = lambda data: self.structure(data, cls)
         return known
 
     def _request(self, operation: Operation[Any], arguments: Mapping[str, Any]) -> Request:
