@@ -12,12 +12,11 @@ from collections.abc import AsyncIterable, Callable, Mapping
 from typing import Any
 
 import aiohttp
-from aiohttp import BytesPayload
 from yarl import URL
 
 from ._limits import Limiter, Slot
 from ._observe import AttemptWatcher, SessionStats, ask_retry_hook, log_retry, note_attempt
-from ._options import BODY_METHODS, FORM_CONTENT_TYPE, FixedHeaders, Sleep
+from ._options import BODY_METHODS, FixedHeaders, Sleep
 from ._retry import RetryPolicy
 from ._sansio import RawResponse, Request, concurrent_requests, decode_success, status_error
 from ._sansio.request import encode_form
@@ -46,6 +45,7 @@ class RequestLoop:
     _running: set[asyncio.Task[Any]]
     _cancelled_by_close: set[asyncio.Task[Any]]
     _plain_headers: FixedHeaders
+    _form_headers: FixedHeaders
     _anonymous_headers: Mapping[str, str]
     _own_origins: frozenset[tuple[str, str | None, int | None]]
 
@@ -66,14 +66,16 @@ class RequestLoop:
         http = self._ensure_http()
         url = request.resolve(self.base_url)
         data: bytes | AsyncIterable[bytes] | None = None
-        form: bytes | None = None
-        headers: Mapping[str, str] = self._plain_headers
+        headers: Mapping[str, str]
         if request.body is not None:
-            data = request.body
+            data, headers = request.body, self._plain_headers
         elif request.method in BODY_METHODS:
             # Encoded here rather than by aiohttp: its form path builds a multipart writer (with a
             # fresh UUID boundary) for every urlencoded body, a fifth of a create's client CPU.
-            form = encode_form(request.form)
+            data = encode_form(request.form)
+            headers = self._form_headers
+        else:
+            headers = self._plain_headers
         own = request.url is None or origin(url) in self._own_origins
         if not (own if request.credentials is None else request.credentials):
             headers = self._anonymous_headers  # by default, credentials never leave our hosts
@@ -100,13 +102,7 @@ class RequestLoop:
             while True:
                 attempt += 1
                 self.stats.requests += 1
-                body_sent: bytes | BytesPayload | StreamBody | None
-                if form is not None:
-                    # Its Content-Type travels with the body: one header fewer for aiohttp to
-                    # merge and copy, and no payload lookup for plain bytes.
-                    body_sent = BytesPayload(form, content_type=FORM_CONTENT_TYPE)
-                else:
-                    body_sent = plain if stream is None else StreamBody(stream)
+                body_sent = plain if stream is None else StreamBody(stream)
                 async with self.limiter.slot(request.write_key) as slot:
                     sent = time.monotonic() if watching else 0.0
                     # One send and read of the whole body, here rather than in a coroutine of

@@ -218,7 +218,6 @@ def check_borrowed(http_session: aiohttp.ClientSession) -> None:
 
 
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
-FORM_CONTENT_TYPE: Final = "application/x-www-form-urlencoded"
 
 
 class FixedHeaders(CIMultiDict[str]):

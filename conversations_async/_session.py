@@ -170,6 +170,9 @@ class Session(AccountNamespaces, Lifecycle, RequestLoop):
         self._pool_headers = common if http_session is None else {}
         sent = {} if http_session is None else common
         self._plain_headers = FixedHeaders({**sent, "Authorization": self._authorization.reveal()})
+        self._form_headers = FixedHeaders(
+            {**self._plain_headers, "Content-Type": "application/x-www-form-urlencoded"}
+        )
         # For a host that is not ours: everything but the credentials.
         self._anonymous_headers = sent
         self.stats = SessionStats()
