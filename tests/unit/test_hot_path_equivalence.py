@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
 import attrs
 import pytest
+from _operations import operations
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conversations_async import _convert as convert
 from conversations_async import models
 from conversations_async._sansio import responses
+from conversations_async._sansio.params import Declaration, declaration
 from conversations_async._sansio.request import encode_form
 from conversations_async._sansio.responses import decode_body, decode_body_stdlib
-from conversations_async.errors import ResponseValidationError
+from conversations_async._types import NOT_GIVEN
+from conversations_async.errors import InvalidArgumentError, ResponseValidationError
 
 _text = st.text(st.characters(codec="utf-8"), max_size=40)  # no lone surrogates
 
@@ -252,3 +256,33 @@ def test_a_record_the_fast_path_cannot_read_goes_to_cattrs() -> None:
     # Not our NameError: cattrs' own answer, as the library's typed error.
     with pytest.raises(ResponseValidationError, match="could not be read as a Odd"):
         convert.structure({"sid": "MB1"}, Odd)
+
+
+def _declarations() -> list[Declaration]:
+    found = {op.params: declaration(op.params) for _, op in operations() if op.params}
+    return sorted(found.values(), key=lambda made: made.cls.__name__)
+
+
+def _encoded_or_refused(made: Declaration, arguments: Mapping[str, Any]) -> object:
+    try:
+        return made.encode(arguments)
+    except InvalidArgumentError as error:
+        return (error.field, error.message)
+
+
+@pytest.mark.parametrize("made", _declarations(), ids=lambda made: made.cls.__name__)
+def test_the_encoder_reads_a_full_and_a_partial_mapping_alike(made: Declaration) -> None:
+    """A method's ``locals()`` name every field (read in one call); other mappings may leave
+    some out (read name by name). Each field, refused in turn, is named the same either way:
+    the one-call read hands every value to its own field."""
+    full = dict.fromkeys(made.names, NOT_GIVEN)
+    assert _encoded_or_refused(made, full) == _encoded_or_refused(made, {})
+    refused = []
+    for name in made.names:
+        value = object()  # no rule takes it
+        whole = _encoded_or_refused(made, {**full, name: value})
+        assert whole == _encoded_or_refused(made, {name: value})
+        assert whole == _encoded_or_refused(made, MappingProxyType({**full, name: value}))
+        assert isinstance(whole, tuple)
+        refused.append(whole[0])
+    assert refused == list(made.names)
