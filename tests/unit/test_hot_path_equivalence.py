@@ -272,9 +272,9 @@ def _encoded_or_refused(made: Declaration, arguments: Mapping[str, Any]) -> obje
 
 @pytest.mark.parametrize("made", _declarations(), ids=lambda made: made.cls.__name__)
 def test_the_encoder_reads_a_full_and_a_partial_mapping_alike(made: Declaration) -> None:
-    """A method's ``locals()`` name every field (read in one call); other mappings may leave
-    some out (read name by name). Each field, refused in turn, is named the same either way:
-    the one-call read hands every value to its own field."""
+    """A method's ``locals()`` name every field; other mappings may leave some out, or are
+    not dicts. Each field, refused in turn, is named the same in all three: the encoder hands
+    every value to its own field, however it reads them."""
     full = dict.fromkeys(made.names, NOT_GIVEN)
     assert _encoded_or_refused(made, full) == _encoded_or_refused(made, {})
     refused = []
