@@ -10,6 +10,9 @@ Clients:
   beyond reading the body.
 - ``twilio``: the official SDK's async path (``AsyncTwilioHttpClient``). It does not retry.
 - ``ours-gather``: ``session.participants.create`` for each identity under ``asyncio.gather``.
+- ``ours-gather-raw``: the same requests, built by the same operation, sent with
+  ``Session.request_raw``: all that ``create`` does except decoding and structuring the answer
+  (what the floor never does), so that the two counts tell that part's cost from the rest.
 - ``ours-create-many``: ``session.participants.create_many`` over a generator of specs.
 - ``ours-stream-many``: ``async for`` over ``session.participants.stream_many`` (nothing kept).
 - ``ours-create-many-counts``: ``create_many(..., keep_results=False)``, counting in
@@ -40,6 +43,7 @@ CLIENTS = (
     "aiohttp",
     "twilio",
     "ours-gather",
+    "ours-gather-raw",
     "ours-create-many",
     "ours-stream-many",
     "ours-create-many-counts",
@@ -84,10 +88,18 @@ async def run_aiohttp(job: Job) -> Outcome:
 
     outcome = Outcome(throttled_seen=0)
     url = f"{job.base_url}/v1/Conversations/{job.conversation}/Participants"
-    auth = aiohttp.BasicAuth(job.account_sid, job.auth_token)
+    # As aiohttp 3.14 asks (BasicAuth and auth= are deprecated there): the header, encoded
+    # once. Before 3.14 there is no encode_basic_auth, and BasicAuth does not warn.
+    encode = getattr(aiohttp, "encode_basic_auth", None)
+    authorization = (
+        encode(job.account_sid, job.auth_token)
+        if encode is not None
+        else aiohttp.BasicAuth(job.account_sid, job.auth_token).encode()
+    )
     semaphore = asyncio.Semaphore(job.concurrency)
     connector = aiohttp.TCPConnector(limit=job.concurrency, limit_per_host=0)
-    async with aiohttp.ClientSession(connector=connector, auth=auth) as http:
+    headers = {"Authorization": authorization}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
 
         async def add(identity: str) -> None:
             async with semaphore:
@@ -174,6 +186,33 @@ async def run_ours_gather(job: Job) -> Outcome:
                 outcome.fail(identity, exc)
                 return
             outcome.successes += 1
+
+        await asyncio.gather(*(add(f"{job.prefix}{i}") for i in range(job.n)))
+        outcome.throttled_seen = session.stats.throttled
+    return outcome
+
+
+async def run_ours_gather_raw(job: Job) -> Outcome:
+    from conversations_async.errors import ConversationsError
+
+    # The operation that participants.create declares (private: this client exists only to
+    # tell the answer's decoding and structuring apart from the rest of a create).
+    from conversations_async.resources._participant_spec import CREATE
+
+    outcome = Outcome()
+    async with _session(job) as session:
+
+        async def add(identity: str) -> None:
+            request = CREATE.request(None, {"conversation": job.conversation, "identity": identity})
+            try:
+                answer = await session.request_raw(request)
+            except ConversationsError as exc:
+                outcome.fail(identity, exc)
+                return
+            if answer.status == 201:
+                outcome.successes += 1
+            else:
+                outcome.fail(identity, f"HTTP {answer.status}")
 
         await asyncio.gather(*(add(f"{job.prefix}{i}") for i in range(job.n)))
         outcome.throttled_seen = session.stats.throttled
@@ -286,6 +325,7 @@ RUNNERS: dict[str, Callable[[Job], Coroutine[Any, Any, Outcome]]] = {
     "aiohttp": run_aiohttp,
     "twilio": run_twilio,
     "ours-gather": run_ours_gather,
+    "ours-gather-raw": run_ours_gather_raw,
     "ours-create-many": run_ours_create_many,
     "ours-stream-many": run_ours_stream_many,
     "ours-create-many-counts": run_ours_create_many_counts,

@@ -172,6 +172,9 @@ class EmulatorProcess:
         except (OSError, subprocess.TimeoutExpired):
             self._process.kill()
             self._process.wait()
+        finally:
+            if self._process.stdout is not None:
+                self._process.stdout.close()  # else a ResourceWarning when it is collected
 
     def ask_quit(self) -> None:
         stdin = self._process.stdin
