@@ -175,13 +175,17 @@ def section(saved: dict[str, Any]) -> list[str]:
         "## Instructions per create",
         "",
         "Instructions the client process executes per participant create, counted by callgrind "
-        "(`python -m benchmarks.instructions -c aiohttp -c ours-gather -c ours-create-many "
-        "-n 500 --save`, and again with `--stdlib-json`): each client adds n and then 2n "
+        "(`python -m benchmarks.instructions -c aiohttp -c ours-gather -c ours-gather-raw "
+        "-c ours-create-many -n 500 --save`, and again with `--stdlib-json`): each client adds "
+        "n and then 2n "
         "participants, and the difference is divided by n, so imports and start-up cancel out. "
         "Unlike CPU time they hardly depend on the machine's load, but they still move by a few "
         "percent from run to run (how many answers the event loop finds at each wake-up), so the "
         "floor is counted in the same run as ours. *msgspec*: with the `fast-json` extra; "
-        "*json*: the default install.",
+        "*json*: the default install. *ours-gather-raw* sends the same creates, built by the "
+        "same operation, with `Session.request_raw`: all of ours-gather but decoding and "
+        "structuring the answer, which the floor never does; the difference between the two "
+        "rows is that part's cost.",
         "",
         "| client | decoder | instructions/create | / floor | commit |",
         "|---|---|---|---|---|",
