@@ -268,7 +268,8 @@ converter: Final = make_twilio_converter()
 # record through a plainer function, generated here from the very hooks cattrs would call (the
 # commonest inlined); anything it does not expect makes it give up, and cattrs does the whole
 # record again, with its errors. A test holds the two to the same results. A Participant then
-# costs about 24,000 instructions (``benchmarks.instructions``).
+# costs about 21,000 instructions, filled through its mutable twin (26,000 through the slots'
+# own setters). With msgspec, ``_reading`` reads an answer's bytes straight into the record.
 
 
 class _Unusual(Exception):
@@ -342,24 +343,60 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
         ]
         arguments.append(f"{attribute.alias}={v}")
     setters = slot_setters(cls)
+    twin = None if setters is None else mutable_twin(cls)
     if setters is None:
         lines.append(f"  return _cls({', '.join(arguments)})")
+    elif twin is not None:
+        lines += _fill_twin(cls, namespace, twin)
     else:
         # What __init__ does, without its generic setattr per field (which costs 40% more).
         lines.append("  r = _new(_cls)")
         for index, (attribute, setter) in enumerate(zip(attrs.fields(cls), setters, strict=True)):
             namespace[f"_set{index}"] = setter
-            value = f"v{index}"
-            if attribute.converter is not None:
-                namespace[f"_convert{index}"] = attribute.converter
-                value = f"_convert{index}({value})"
-            lines.append(f"  _set{index}(r, {value})")
+            lines.append(f"  _set{index}(r, {_converted(attribute, index, namespace)})")
         lines.append("  return r")
         namespace["_new"] = object.__new__
     made: Callable[[Any], R] = define(
         "\n".join(lines), f"fast structure {cls.__name__}", namespace, "structure"
     )
     return made
+
+
+def mutable_twin(cls: type) -> type | None:
+    """A plain class with the very slots of the frozen record ``cls``, or None where CPython
+    would not let one become the other.
+
+    A generated structurer fills a twin with plain attribute stores (specialised by the
+    interpreter, where a slot's descriptor called per field costs three times as much), then
+    makes it the record by ``__class__`` assignment: an object of ``cls`` like any other, its
+    fields set once, before anyone holds it. Possible because the weak-reference slot lives
+    in the records' shared base (:class:`~conversations_async.models._record.Record`)."""
+    own_slots = vars(cls).get("__slots__")
+    if len(cls.__bases__) != 1 or own_slots is None:
+        return None
+    twin = type(f"{cls.__name__}Twin", cls.__bases__, {"__slots__": tuple(own_slots)})
+    try:
+        cast(Any, object.__new__(twin)).__class__ = cls
+    except TypeError:  # another layout (a ``__weakref__`` or ``__dict__`` of its own)
+        return None
+    return twin
+
+
+def _converted(attribute: attrs.Attribute[Any], index: int, namespace: dict[str, Any]) -> str:
+    """The expression of field ``index``'s value, through its attrs converter if it has one."""
+    if attribute.converter is None:
+        return f"v{index}"
+    namespace[f"_convert{index}"] = attribute.converter
+    return f"_convert{index}(v{index})"
+
+
+def _fill_twin(cls: type, namespace: dict[str, Any], twin: type) -> list[str]:
+    """The lines that make the record from ``v0``, ``v1``, … through its mutable twin."""
+    namespace["_new"], namespace["_twin"], namespace["_cls"] = object.__new__, twin, cls
+    lines = ["  r = _new(_twin)"]
+    for index, attribute in enumerate(attrs.fields(cast(Any, cls))):
+        lines.append(f"  r.{attribute.name} = {_converted(attribute, index, namespace)}")
+    return [*lines, "  r.__class__ = _cls", "  return r"]
 
 
 _FAST: dict[type, Callable[[Any], Any] | None] = {}

@@ -17,6 +17,7 @@ from yarl import URL
 from ._limits import Limiter, Slot
 from ._observe import AttemptWatcher, SessionStats, ask_retry_hook, log_retry, note_attempt
 from ._options import BODY_METHODS, FixedHeaders, Sleep
+from ._reading import RecordReader
 from ._retry import RetryPolicy
 from ._sansio import RawResponse, Request, concurrent_requests, decode_success, status_error
 from ._sansio.request import encode_form
@@ -139,6 +140,8 @@ class RequestLoop:
                                 return RawResponse(status, response_headers, body)
                             if structure is None:
                                 return decode_success(status, body)
+                            if isinstance(structure, RecordReader):
+                                return structure.read(status, body)  # from the bytes
                             return structure(decode_success(status, body))
                         if status != 429:
                             slot.succeeded(concurrent_requests(response_headers))

@@ -1,4 +1,5 @@
-"""What every record shares: Twilio's URL kept as text, and enums that accept future values."""
+"""What every record shares: one base, Twilio's URL kept as text, and enums that accept future
+values."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ def url_text(value: str | URL | None) -> str | None:
     return None if value is None else str(value)
 
 
-class Linked:
+class Record:
+    """The base of every record.
+
+    It holds the records' weak-reference slot, which attrs would otherwise add to each record's
+    own slots: with it here, a record and the mutable twin that the library fills it through
+    (``_convert``) have one layout, so the twin may become the record by ``__class__``
+    assignment (CPython 3.11 refuses that for a class whose own slots hold ``__weakref__``).
+    Records are as weak-referenceable as before.
+    """
+
+    __slots__ = ("__weakref__",)
+
+
+class Linked(Record):
     """Mixin of a record with its own ``url``, declared as
     ``_url: str | None = attrs.field(default=None, alias="url", converter=url_text)``.
 

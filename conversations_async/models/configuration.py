@@ -10,7 +10,7 @@ import attrs
 from yarl import URL
 
 from .._types import JSON
-from ._record import Linked, OpenEnum, url_text
+from ._record import Linked, OpenEnum, Record, url_text
 from .webhooks import WebhookMethod
 
 
@@ -47,7 +47,7 @@ class ServiceConfiguration(Linked):
 
 
 @attrs.frozen(kw_only=True)
-class Notification:
+class Notification(Record):
     """A push notification of a service: whether it is sent, its text and its sound.
 
     ``extra`` keeps any key that has no field here."""
@@ -60,7 +60,7 @@ class Notification:
 
 
 @attrs.frozen(kw_only=True)
-class MediaNotification:
+class MediaNotification(Record):
     """The push notification of a new message with media (files)."""
 
     enabled: bool | None = None
@@ -69,7 +69,7 @@ class MediaNotification:
 
 
 @attrs.frozen(kw_only=True)
-class NewMessageNotification:
+class NewMessageNotification(Record):
     """The push notification of a new message: a :class:`Notification` with a badge count and
     a text of its own for messages with media."""
 
@@ -122,7 +122,7 @@ class AutoCreationType(OpenEnum):
 
 
 @attrs.frozen(kw_only=True)
-class AddressAutoCreation:
+class AddressAutoCreation(Record):
     """How an address creates a conversation for an inbound message that belongs to none.
 
     Which fields it has depends on ``type``: a URL, method and filters for ``webhook``; a

@@ -9,7 +9,7 @@ import attrs
 from yarl import URL
 
 from .._types import JSON
-from ._record import Linked, OpenEnum, url_text
+from ._record import Linked, OpenEnum, Record, url_text
 
 
 class ConversationState(OpenEnum):
@@ -22,7 +22,7 @@ class ConversationState(OpenEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ConversationTimers:
+class ConversationTimers(Record):
     """When an active conversation becomes inactive, and when it closes."""
 
     date_inactive: datetime | None = None

@@ -9,7 +9,7 @@ import attrs
 from yarl import URL
 
 from .._types import JSON
-from ._record import Linked, OpenEnum, url_text
+from ._record import Linked, OpenEnum, Record, url_text
 from .conversations import ConversationState, ConversationTimers
 from .participants import MessagingBinding
 
@@ -32,7 +32,7 @@ class DeliveryStatus(OpenEnum):
 
 
 @attrs.frozen(kw_only=True)
-class MessageMedia:
+class MessageMedia(Record):
     """One media object attached to a message (``extra`` keeps keys with no field here)."""
 
     sid: str | None = None
@@ -45,7 +45,7 @@ class MessageMedia:
 
 
 @attrs.frozen(kw_only=True)
-class MessageDelivery:
+class MessageDelivery(Record):
     """The summary of a message's delivery to the non-chat (SMS, WhatsApp) participants.
 
     ``total`` counts the receipts; each status holds ``"all"``, ``"some"`` or ``"none"`` of
@@ -113,7 +113,7 @@ class DeliveryReceipt(Linked):
 
 
 @attrs.frozen(kw_only=True)
-class ParticipantConversation:
+class ParticipantConversation(Record):
     """A conversation one participant (an identity or an address) is in, with its state."""
 
     account_sid: str | None = None

@@ -8,11 +8,11 @@ from datetime import datetime
 import attrs
 
 from .._types import JSON
-from ._record import Linked, url_text
+from ._record import Linked, Record, url_text
 
 
 @attrs.frozen(kw_only=True)
-class MessagingBinding:
+class MessagingBinding(Record):
     """How a non-chat participant is reached (SMS, WhatsApp, RCS, Group MMS).
 
     ``extra`` keeps any key Twilio sends that has no field here.

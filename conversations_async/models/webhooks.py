@@ -9,7 +9,7 @@ from datetime import datetime
 import attrs
 
 from .._types import JSON
-from ._record import Linked, OpenEnum, url_text
+from ._record import Linked, OpenEnum, Record, url_text
 
 
 class WebhookTarget(OpenEnum):
@@ -45,7 +45,7 @@ class WebhookConfigurationTarget(OpenEnum):
 
 
 @attrs.frozen(kw_only=True)
-class ConversationWebhookConfiguration:
+class ConversationWebhookConfiguration(Record):
     """A conversation-scoped webhook's ``configuration``: which fields it has depends on the
     target (a URL, method and filters for ``webhook``; a URL and trigger keywords for
     ``trigger``; a flow SID for ``studio``).

@@ -14,13 +14,11 @@ pages a list). Resources depend on the small :class:`Requester` protocol, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, ClassVar, Generic, NoReturn, Protocol, TypeVar, overload
 
-import attrs
-
-from .._convert import structure as structure_json
 from .._pagination import AsyncPager
+from .._reading import RecordReader
 from .._requester import Requester
 from .._sansio import Operation, Request, scope_path
 from .._types import JSON
@@ -39,7 +37,7 @@ class Resource:
         scope_path(service)  # checks the service SID
         self._requester = requester
         self._service = service
-        self._structurers: dict[type[Any], Callable[[JSON], Any]] = {}
+        self._structurers: dict[type[Any], RecordReader[Any]] = {}
 
     @property
     def requester(self) -> Requester:
@@ -59,19 +57,14 @@ class Resource:
         """Structure Twilio's JSON as a record of this scope (a service-scoped record always
         names its service); :class:`~conversations_async.errors.ResponseValidationError` when
         it is not one."""
-        record = structure_json(data, cls)
-        if self._service is not None and getattr(record, "chat_service_sid", self) is None:
-            # Twilio's default-scope JSON may leave chat_service_sid out; the scope knows it.
-            # (A record without that field at all gives ``self`` here and is left alone.)
-            record = attrs.evolve(record, chat_service_sid=self._service)  # type: ignore[misc]
-        return record
+        return self._structurer(cls)(data)
 
-    def _structurer(self, cls: type[R]) -> Callable[[JSON], R]:
-        """``structure`` for ``cls``, made once per namespace and record type (a request holds
-        it until its answer comes)."""
+    def _structurer(self, cls: type[R]) -> RecordReader[R]:
+        """The reader of ``cls`` answers in this scope, made once per namespace and record type
+        (a request holds it until its answer comes)."""
         known = self._structurers.get(cls)
         if known is None:
-            known = self._structurers[cls] = lambda data: self.structure(data, cls)
+            known = self._structurers[cls] = RecordReader(cls, self._service)
         return known
 
     def _request(self, operation: Operation[Any], arguments: Mapping[str, Any]) -> Request:

@@ -39,6 +39,7 @@ import attrs
 
 from .._bulk import BulkReport, BulkResult, BulkStatus, ResultCallback, run_bulk, stream_bulk
 from .._pagination import AsyncPager
+from .._reading import RecordReader
 from .._requester import Requester
 from .._sansio import Operation, Request
 from .._sansio.rules import check_path_value
@@ -170,7 +171,7 @@ class Onboarding(ParticipantJob):
         # Whether the conversation exists, once one check has answered (_conversation_missing).
         self._conversation_found: bool | None = None
         self._conversation_check = asyncio.Lock()
-        self._structure = lambda data: participants.structure(data, Participant)
+        self._structure = RecordReader(Participant, self._service)
 
     def check(self, index: int, spec: object) -> tuple[Request, Sought] | InvalidArgumentError:
         """The create request for ``spec`` and what to look for when reading back, or why it
