@@ -8,6 +8,9 @@ Clients:
 
 - ``aiohttp``: the floor. Bare aiohttp posting the same form bodies, no retries, no parsing
   beyond reading the body.
+- ``aiohttp-json``: the floor reading its answer as a naive client would
+  (``await response.json()``, the standard ``json``): a reference for what reading costs there,
+  not the floor the ratios are against.
 - ``twilio``: the official SDK's async path (``AsyncTwilioHttpClient``). It does not retry.
 - ``ours-gather``: ``session.participants.create`` for each identity under ``asyncio.gather``.
 - ``ours-gather-raw``: the same requests, built by the same operation, sent with
@@ -41,6 +44,7 @@ import attrs
 
 CLIENTS = (
     "aiohttp",
+    "aiohttp-json",
     "twilio",
     "ours-gather",
     "ours-gather-raw",
@@ -83,7 +87,7 @@ class Outcome:
         self.errors[name] = self.errors.get(name, 0) + 1
 
 
-async def run_aiohttp(job: Job) -> Outcome:
+async def run_aiohttp(job: Job, *, read_json: bool = False) -> Outcome:
     import aiohttp
 
     outcome = Outcome(throttled_seen=0)
@@ -105,8 +109,12 @@ async def run_aiohttp(job: Job) -> Outcome:
             async with semaphore:
                 try:
                     async with http.post(url, data={"Identity": identity}) as response:
-                        await response.read()
                         status = response.status
+                        if read_json and status == 201:
+                            sid = (await response.json())["sid"]
+                            assert isinstance(sid, str), sid
+                        else:
+                            await response.read()
                 except (aiohttp.ClientError, OSError) as exc:
                     outcome.fail(identity, exc)
                     return
@@ -323,6 +331,7 @@ class Unavailable(Exception):
 
 RUNNERS: dict[str, Callable[[Job], Coroutine[Any, Any, Outcome]]] = {
     "aiohttp": run_aiohttp,
+    "aiohttp-json": lambda job: run_aiohttp(job, read_json=True),
     "twilio": run_twilio,
     "ours-gather": run_ours_gather,
     "ours-gather-raw": run_ours_gather_raw,
@@ -349,7 +358,7 @@ def measure(client: str, job: Job) -> dict[str, Any]:
             from twilio.http import async_http_client  # noqa: F401
         except ImportError:
             return {"client": client, "skipped": "the twilio package is not installed"}
-    elif client != "aiohttp":
+    elif not client.startswith("aiohttp"):
         import conversations_async  # noqa: F401
     import aiohttp  # noqa: F401
 

@@ -34,7 +34,14 @@ from conversations_async.testing import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 from .run import CLIENT_CPU, EMULATOR_CPU, ROOT, EmulatorProcess, can_pin, client_environment
 
-CLIENTS = ("aiohttp", "twilio", "ours-gather", "ours-gather-raw", "ours-create-many")
+CLIENTS = (
+    "aiohttp",
+    "aiohttp-json",
+    "twilio",
+    "ours-gather",
+    "ours-gather-raw",
+    "ours-create-many",
+)
 RESULTS = ROOT / "benchmarks" / "results" / "instructions.json"
 """The last ``--save``d figures, one entry per decoder; docs/benchmarks.md shows them."""
 START_MARK = "<!-- instructions:start -->"

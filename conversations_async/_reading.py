@@ -99,7 +99,8 @@ def _body_reader(cls: type[R]) -> Callable[[bytes], R] | None:
         if convert:
             lines += ["  else:", *("    " + line for line in convert.format(v=v).splitlines())]
     lines += _fill_twin(cls, namespace, twin)
-    # gc=False: a Struct of strings and numbers cannot be part of a cycle, and dies at once.
+    # gc=False: the Struct holds only what was just decoded, which cannot refer back to it, so
+    # it can be in no cycle (and it dies at once).
     wire = msgspec.defstruct(f"{cls.__name__}Wire", wire_fields, gc=False)
     namespace["_decode"] = _checked(msgspec.json.Decoder(wire).decode)
     read: Callable[[bytes], R] = define("\n".join(lines), f"read {cls.__name__}", namespace, "read")
