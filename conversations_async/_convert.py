@@ -31,7 +31,14 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter
 from yarl import URL
 
-from ._codegen import define, slot_setters
+from ._codegen import (
+    converted_value,
+    define,
+    fill_twin,
+    missing_value,
+    mutable_twin,
+    slot_setters,
+)
 from ._sansio.rules import format_datetime
 from ._text import excerpt
 from .errors import ResponseValidationError
@@ -322,17 +329,9 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     arguments = []
     for index, (attribute, key, hook, type_) in enumerate(record_fields(cls)):
         v = f"v{index}"
-        default: Any = attribute.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            if default.takes_self:
-                return None
-            namespace[f"_factory{index}"] = default.factory
-            missing = f"{v} = _factory{index}()"
-        elif default is attrs.NOTHING:
-            missing = "raise _Unusual"
-        else:
-            namespace[f"_default{index}"] = default
-            missing = f"{v} = _default{index}"
+        missing = missing_value(attribute, index, namespace)
+        if missing is None:
+            return None
         namespace[f"_hook{index}"], namespace[f"_type{index}"] = hook, type_
         convert = _INLINE.get(hook, f"{{v}} = _hook{index}({{v}}, _type{index})")
         lines += [
@@ -347,13 +346,13 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     if setters is None:
         lines.append(f"  return _cls({', '.join(arguments)})")
     elif twin is not None:
-        lines += _fill_twin(cls, namespace, twin)
+        lines += fill_twin(cls, namespace, twin)
     else:
         # What __init__ does, without its generic setattr per field (which costs 40% more).
         lines.append("  r = _new(_cls)")
         for index, (attribute, setter) in enumerate(zip(attrs.fields(cls), setters, strict=True)):
             namespace[f"_set{index}"] = setter
-            lines.append(f"  _set{index}(r, {_converted(attribute, index, namespace)})")
+            lines.append(f"  _set{index}(r, {converted_value(attribute, index, namespace)})")
         lines.append("  return r")
         namespace["_new"] = object.__new__
     made: Callable[[Any], R] = define(
@@ -362,56 +361,29 @@ def _fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
     return made
 
 
-def mutable_twin(cls: type) -> type | None:
-    """A plain class with the very slots of the frozen record ``cls``, or None where CPython
-    would not let one become the other.
-
-    A generated structurer fills a twin with plain attribute stores (specialised by the
-    interpreter, where a slot's descriptor called per field costs three times as much), then
-    makes it the record by ``__class__`` assignment: an object of ``cls`` like any other, its
-    fields set once, before anyone holds it. Possible because the weak-reference slot lives
-    in the records' shared base (:class:`~conversations_async.models._record.Record`)."""
-    own_slots = vars(cls).get("__slots__")
-    if len(cls.__bases__) != 1 or own_slots is None:
-        return None
-    twin = type(f"{cls.__name__}Twin", cls.__bases__, {"__slots__": tuple(own_slots)})
-    try:
-        cast(Any, object.__new__(twin)).__class__ = cls
-    except TypeError:  # another layout (a ``__weakref__`` or ``__dict__`` of its own)
-        return None
-    return twin
-
-
-def _converted(attribute: attrs.Attribute[Any], index: int, namespace: dict[str, Any]) -> str:
-    """The expression of field ``index``'s value, through its attrs converter if it has one."""
-    if attribute.converter is None:
-        return f"v{index}"
-    namespace[f"_convert{index}"] = attribute.converter
-    return f"_convert{index}(v{index})"
-
-
-def _fill_twin(cls: type, namespace: dict[str, Any], twin: type) -> list[str]:
-    """The lines that make the record from ``v0``, ``v1``, … through its mutable twin."""
-    namespace["_new"], namespace["_twin"], namespace["_cls"] = object.__new__, twin, cls
-    lines = ["  r = _new(_twin)"]
-    for index, attribute in enumerate(attrs.fields(cast(Any, cls))):
-        lines.append(f"  r.{attribute.name} = {_converted(attribute, index, namespace)}")
-    return [*lines, "  r.__class__ = _cls", "  return r"]
-
-
 _FAST: dict[type, Callable[[Any], Any] | None] = {}
 
 
-def structure(data: Any, cls: type[R]) -> R:
-    """Structure ``data`` into ``cls``, raising :class:`ResponseValidationError` with the body."""
+def fast_structurer(cls: type[R]) -> Callable[[Any], R] | None:
+    """``cls``'s fast structurer, made the first time it is asked for; None where cattrs alone
+    reads ``cls``."""
     try:
-        fast = _FAST[cls]
+        return _FAST[cls]
     except KeyError:
         try:
             fast = _fast_structurer(cls)
         except Exception:  # a class this cannot read (unresolvable hints): cattrs alone
             fast = None
         _FAST[cls] = fast
+        return fast
+
+
+def structure(data: Any, cls: type[R]) -> R:
+    """Structure ``data`` into ``cls``, raising :class:`ResponseValidationError` with the body."""
+    try:
+        fast = _FAST[cls]  # looked up here, not through fast_structurer: one call fewer
+    except KeyError:
+        fast = fast_structurer(cls)
     if fast is not None:
         try:
             made: R = fast(data)

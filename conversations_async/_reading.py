@@ -20,10 +20,8 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from ._codegen import define
+from ._codegen import define, fill_twin, missing_value, mutable_twin
 from ._convert import (
-    _fast_structurer,
-    _fill_twin,
     _interned,
     _optional_datetime,
     _optional_int,
@@ -31,7 +29,7 @@ from ._convert import (
     _parse_datetime_text,
     _strict_str,
     _Unusual,
-    mutable_twin,
+    fast_structurer,
     parse_attributes,
     record_fields,
     structure,
@@ -67,7 +65,7 @@ _WIRE_INLINE: Final[dict[Any, str]] = {
 def _body_reader(cls: type[R]) -> Callable[[bytes], R] | None:
     """A function from a 2xx answer's bytes to ``cls`` through msgspec, or None (no msgspec, or
     a record only the dict path reads). It raises on anything it does not expect."""
-    twin = mutable_twin(cls) if msgspec is not None and _fast_structurer(cls) else None
+    twin = mutable_twin(cls) if msgspec is not None and fast_structurer(cls) else None
     if twin is None:
         return None
     unset = msgspec.UNSET
@@ -84,21 +82,13 @@ def _body_reader(cls: type[R]) -> Callable[[bytes], R] | None:
         v = f"v{index}"
         wire_type = _WIRE_TYPES.get(hook, Any) | msgspec.UnsetType
         wire_fields.append((f"f{index}", wire_type, msgspec.field(default=unset, name=key)))
-        default: Any = attribute.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            namespace[f"_factory{index}"] = default.factory  # not takes_self: _fast_structurer
-            missing = f"{v} = _factory{index}()"
-        elif default is attrs.NOTHING:
-            missing = "raise _Unusual"
-        else:
-            namespace[f"_default{index}"] = default
-            missing = f"{v} = _default{index}"
+        missing = missing_value(attribute, index, namespace)  # not None: a fast structurer
         namespace[f"_hook{index}"], namespace[f"_type{index}"] = hook, type_
         convert = _WIRE_INLINE.get(hook, f"{{v}} = _hook{index}({{v}}, _type{index})")
         lines += [f"  {v} = w.f{index}", f"  if {v} is _UNSET: {missing}"]
         if convert:
             lines += ["  else:", *("    " + line for line in convert.format(v=v).splitlines())]
-    lines += _fill_twin(cls, namespace, twin)
+    lines += fill_twin(cls, namespace, twin)
     # gc=False: the Struct holds only what was just decoded, which cannot refer back to it, so
     # it can be in no cycle (and it dies at once).
     wire = msgspec.defstruct(f"{cls.__name__}Wire", wire_fields, gc=False)

@@ -23,6 +23,7 @@ from test_hot_path_equivalence import (
     _valid_body,
 )
 
+from conversations_async import _codegen as codegen
 from conversations_async import _convert as convert
 from conversations_async import _reading as reading
 from conversations_async import models
@@ -187,7 +188,7 @@ def test_a_record_with_its_own_weakref_slot_is_filled_through_its_slots() -> Non
         sid: str | None = None
 
     assert "__weakref__" in vars(Own)["__slots__"]
-    assert convert.mutable_twin(Own) is None
+    assert codegen.mutable_twin(Own) is None
     assert convert.structure({"sid": "MB1"}, Own) == Own(sid="MB1")
     assert reading.RecordReader(Own).read(200, b'{"sid": "MB1"}') == Own(sid="MB1")
 
